@@ -1,0 +1,23 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("OMP_NUM_THREADS", "2")
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    """Keyword arguments for a TrainConfig that trains in well under a second a step."""
+    def make(**kw):
+        from trainer import TrainConfig
+
+        base = dict(steps=12, width=32, eval_every=5, sample_every=5, snapshot_every=5, checkpoint_every=5,
+                    eval_samples=200, flush_secs=0.05, progress=False, device="cpu",
+                    run_dir=str(tmp_path / f"run-{kw.get('algo', 'wgan-gp')}-{kw.get('data', 'g8')}"))
+        base.update(kw)
+        return TrainConfig(**base)
+    return make

@@ -1,0 +1,201 @@
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+from tests.conftest import ROOT
+from trainer import TrainConfig, load_generator, train
+from trainer import runfiles as rf
+from trainer.models import build_models
+
+
+def assert_complete_run(run_dir: Path, steps: int, toy: bool):
+    cfg = rf.read_json(run_dir / "config.json")
+    assert cfg["format"] == 1 and cfg["steps"] == steps
+    status = rf.read_json(run_dir / "status.json")
+    assert status["state"] == "finished" and status["step"] == steps
+    assert set(status) >= {"state", "step", "pid", "device", "started_at", "updated_at", "message"}
+    m = rf.read_metrics(run_dir)
+    assert m["step"].tolist() == list(range(1, steps + 1))
+    assert m[["loss_d", "loss_g", "elapsed", "samples_per_s"]].notna().all().all()
+    ev = rf.read_evals(run_dir)
+    assert len(ev) >= 2
+    ext = "parquet" if toy else "png"
+    assert rf.step_files(run_dir / "samples", ext)
+    assert rf.list_snapshots(run_dir)
+    assert (run_dir / "checkpoints" / "last.pt").exists()
+    assert (run_dir / "trainer.log").read_text().strip()
+    assert not (run_dir / "trainer.lock").exists()
+    return m, ev
+
+
+@pytest.mark.parametrize("algo", ["wgan", "wgan-gp", "gan"])
+def test_each_algorithm_writes_a_complete_run_on_2d_data(tiny, algo):
+    run = train(tiny(algo=algo, data="gaussians8"))
+    m, ev = assert_complete_run(run, 12, toy=True)
+    if algo == "gan":
+        assert m["w_estimate"].isna().all()
+    else:
+        assert m["w_estimate"].notna().all()
+        assert ev["w_heldout"].notna().all()
+    assert ev["w1_exact"].gt(0).all() and ev["modes"].between(0, 8).all()
+    if algo == "wgan":
+        assert m["critic_iters"].iloc[0] == 100 and m["clip_frac"].notna().all()
+    if algo == "wgan-gp":
+        assert m["gp"].notna().all() and m["grad_norm"].gt(0).all()
+    pts = pd.read_parquet(rf.step_files(run / "samples", "parquet")[-1][1])
+    assert set(pts["kind"]) == {"real", "fake", "critic"}
+
+
+@pytest.mark.parametrize("algo", ["wgan", "wgan-gp", "gan"])
+def test_each_algorithm_writes_a_complete_run_on_digits(tiny, algo):
+    run = train(tiny(algo=algo, data="digits", steps=6, width=8, batch_size=16, n_critic_warmup=2,
+                     eval_every=3, sample_every=3, snapshot_every=3, checkpoint_every=3))
+    assert_complete_run(run, 6, toy=False)
+    from PIL import Image
+
+    with Image.open(rf.step_files(run / "samples", "png")[-1][1]) as im:
+        assert im.size == (8 * 28 + 9 * 2, 8 * 28 + 9 * 2)
+
+
+def test_load_generator_gives_the_trained_weights(tiny):
+    cfg = tiny(steps=10)
+    run = train(cfg)
+    G = load_generator(run)
+    assert G.latent_dim == 2 and not G.training and G.snapshot_step == 10
+    z = torch.randn(16, G.latent_dim)
+    assert G(z).shape == (16, 2)
+    G5 = load_generator(run, step=5)
+    assert not torch.equal(G(z), G5(z))
+    with pytest.raises(FileNotFoundError):
+        load_generator(run, step=7)
+    G2, D2 = build_models(cfg)
+    assert type(G2) is type(G) and [p.shape for p in G2.parameters()] == [p.shape for p in G.parameters()]
+
+
+def test_snapshots_are_bounded_and_keep_first_and_latest(tiny):
+    run = train(tiny(steps=40, snapshot_every=2, max_snapshots=5, eval_every=40, sample_every=40))
+    steps = [s for s, _ in rf.list_snapshots(run)]
+    assert len(steps) == 5 and steps[0] == 2 and steps[-1] == 40
+
+
+def test_nan_loss_ends_the_run_as_diverged(tiny, monkeypatch):
+    from trainer import objectives
+
+    real_loss = objectives.WGANGP.critic_loss
+    calls = {"n": 0}
+
+    def poisoned(self, D, real, fake):
+        calls["n"] += 1
+        loss, stats = real_loss(self, D, real, fake)
+        return (loss * float("nan") if calls["n"] > 5 * 7 else loss), stats
+
+    monkeypatch.setattr(objectives.WGANGP, "critic_loss", poisoned)
+    run = train(tiny(steps=20, checkpoint_every=3))
+    status = rf.read_json(run / "status.json")
+    assert status["state"] == "diverged"
+    assert "step 8" in status["message"] and "loss_d" in status["message"]
+    ckpt = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
+    assert ckpt["step"] == 6  # the last good one
+    assert all(torch.isfinite(v).all() for v in ckpt["D"].values())
+    assert rf.read_metrics(run)["step"].max() == 8
+
+
+def test_control_json_stop_ends_with_checkpoint(tiny):
+    cfg = tiny(steps=100000)
+    Path(cfg.run_dir).mkdir(parents=True)
+    rf.write_control(cfg.run_dir, "stop")
+    run = train(cfg)
+    st = rf.read_json(run / "status.json")
+    assert st["state"] == "stopped" and st["step"] < 100
+    assert torch.load(run / "checkpoints" / "last.pt", weights_only=True)["step"] == st["step"]
+
+
+def test_exception_marks_run_failed(tiny, monkeypatch):
+    from trainer import objectives
+
+    def boom(self, D, fake):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(objectives.WGANGP, "generator_loss", boom)
+    cfg = tiny()
+    with pytest.raises(RuntimeError):
+        train(cfg)
+    st = rf.read_json(Path(cfg.run_dir) / "status.json")
+    assert st["state"] == "failed" and "kaboom" in st["message"]
+
+
+def _spawn(args, cwd):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-m", "trainer", *args], cwd=cwd, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _wait_for_step(run_dir: Path, step: int, proc, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        st = rf.read_json(run_dir / "status.json") or {}
+        if st.get("step", 0) >= step:
+            return
+        assert proc.poll() is None, proc.stderr.read().decode()
+        time.sleep(0.05)
+    raise AssertionError("trainer too slow")
+
+
+def test_sigkill_then_resume_has_each_step_exactly_once(tmp_path):
+    run = tmp_path / "r"
+    args = ["--steps", "150", "--width", "32", "--checkpoint-every", "20", "--eval-every", "50",
+            "--flush-secs", "0.05", "--run-dir", str(run), "--no-progress", "--eval-samples", "200"]
+    p = _spawn(args, tmp_path)
+    _wait_for_step(run, 50, p)
+    p.kill()  # SIGKILL: no chance to clean up
+    p.wait()
+    assert rf.read_json(run / "status.json")["state"] == "running"
+    assert rf.effective_state(rf.read_json(run / "status.json")) == "lost"
+    before = rf.read_metrics(run)["step"].max()
+    r = subprocess.run([sys.executable, "-m", "trainer", "--resume", str(run), "--no-progress"], cwd=tmp_path,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    m = rf.read_metrics(run)
+    assert before >= 50
+    assert m["step"].tolist() == list(range(1, 151))
+    assert m["elapsed"].is_monotonic_increasing
+    assert rf.read_json(run / "status.json")["state"] == "finished"
+
+
+def test_sigterm_stops_cleanly_and_resume_continues(tmp_path):
+    run = tmp_path / "r"
+    p = _spawn(["--steps", "100000", "--width", "32", "--flush-secs", "0.05", "--run-dir", str(run),
+                "--no-progress"], tmp_path)
+    _wait_for_step(run, 5, p)
+    p.send_signal(signal.SIGTERM)
+    assert p.wait(timeout=60) == 0
+    st = rf.read_json(run / "status.json")
+    assert st["state"] == "stopped" and "SIGTERM" in st["message"]
+    stopped_at = st["step"]
+    r = subprocess.run([sys.executable, "-m", "trainer", "--resume", str(run), "--steps", str(stopped_at + 3),
+                        "--no-progress"], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert rf.read_metrics(run)["step"].tolist() == list(range(1, stopped_at + 4))
+
+
+def test_second_trainer_on_the_same_folder_is_refused(tmp_path):
+    run = tmp_path / "r"
+    p = _spawn(["--steps", "100000", "--width", "32", "--flush-secs", "0.05", "--run-dir", str(run),
+                "--no-progress"], tmp_path)
+    try:
+        _wait_for_step(run, 2, p)
+        r = subprocess.run([sys.executable, "-m", "trainer", "--resume", str(run)], cwd=tmp_path,
+                           env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 2 and "already being trained" in r.stderr
+    finally:
+        p.kill()
+        p.wait()

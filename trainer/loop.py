@@ -1,0 +1,305 @@
+"""The training loop: one function, `train(cfg)`, that writes a live run folder.
+
+Per generator step: (1) update the critic n_critic times, (2) update the
+generator once. The step's statistics go into a buffer on the device; every
+`flush_secs` the buffer is copied to the host in one transfer, checked for
+NaN, and written as a Parquet part. Evaluations, samples, snapshots and
+checkpoints come at their own intervals. A stop (control.json, SIGINT,
+SIGTERM) ends the run at the next step with a checkpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Optional
+
+import pandas as pd
+import torch
+
+from . import __version__, artifacts, runfiles
+from .config import FORMAT_VERSION, ConfigError, TrainConfig, data_slug
+from .data import load_data
+from .evaluate import toy_quality
+from .models import build_models
+from .objectives import build_objective, critic_iters_at
+
+log = logging.getLogger("trainer")
+
+# statistics kept on the device, in this order, one row per generator step
+DEVICE_STATS = ("w_estimate", "loss_d", "loss_g", "d_real", "d_fake", "gp", "grad_norm", "clip_frac")
+BUFFER_ROWS = 4096  # flushed earlier than flush_secs if it fills
+CONTROL_CHECK_S = 0.5
+
+
+class Diverged(RuntimeError):
+    pass
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device cuda was asked for but this torch sees no CUDA GPU (try --device auto)")
+    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ConfigError("--device mps was asked for but MPS is not available here (try --device auto)")
+    return torch.device(name)
+
+
+def new_run_dir(cfg: TrainConfig) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = Path(cfg.runs_root) / f"{stamp}-{cfg.algo}-{data_slug(cfg.data)}"
+    path, i = base, 1
+    while path.exists():
+        i += 1
+        path = base.with_name(f"{base.name}-{i}")
+    return path
+
+
+def make_optimizer(cfg: TrainConfig, params, lr: float) -> torch.optim.Optimizer:
+    if cfg.optimizer == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr, foreach=True)
+    return torch.optim.Adam(params, lr=lr, betas=cfg.betas, foreach=True)
+
+
+class _StopFlag:
+    """Set by SIGINT/SIGTERM or control.json; the loop ends at the next step."""
+
+    def __init__(self, run_dir: Path):
+        self.run_dir, self.reason = run_dir, None
+        self._next_check, self._old = 0.0, {}
+
+    def install(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.signal(sig, self._on_signal)
+
+    def uninstall(self) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+
+    def _on_signal(self, signum, frame) -> None:
+        self.reason = signal.Signals(signum).name
+
+    def poll(self) -> bool:
+        now = time.monotonic()
+        if self.reason is None and now >= self._next_check:
+            self._next_check = now + CONTROL_CHECK_S
+            if runfiles.read_control(self.run_dir) == "stop":
+                self.reason = "stop requested from control.json"
+        return self.reason is not None
+
+
+def train(cfg: TrainConfig, resume: bool = False) -> Path:
+    """Train as `cfg` says and return the run folder. With `resume`, continue cfg.run_dir."""
+    cfg = cfg.resolved()
+    device = pick_device(cfg.device)
+    torch.manual_seed(cfg.seed)
+    data = load_data(cfg, device)  # before any file is written: bad data leaves nothing behind
+
+    run_dir = Path(cfg.run_dir) if cfg.run_dir else new_run_dir(cfg)
+    if resume and not (run_dir / "config.json").exists():
+        raise ConfigError(f"cannot resume {str(run_dir)!r}: it has no config.json")
+    if not resume and (run_dir / "config.json").exists():
+        raise ConfigError(f"run folder {str(run_dir)!r} already holds a run: use --resume to continue it")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    runfiles.acquire_lock(run_dir)
+    cfg.run_dir = str(run_dir)
+    handler = logging.FileHandler(run_dir / "trainer.log")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    stop = _StopFlag(run_dir)
+    try:
+        runfiles.atomic_write_json(run_dir / "config.json",
+                                   {"format": FORMAT_VERSION, "version": __version__, **cfg.to_dict()})
+        runfiles.write_status(run_dir, state="starting", step=0, pid=os.getpid(), device=str(device),
+                              started_at=time.time(), message="")
+        stop.install()
+        _run(cfg, run_dir, device, data, resume, stop)
+    except Diverged as e:
+        log.error("%s", e)
+        runfiles.write_status(run_dir, state="diverged", message=str(e))
+    except BaseException as e:
+        log.exception("training failed")
+        runfiles.write_status(run_dir, state="failed", message=f"{type(e).__name__}: {e}")
+        raise
+    finally:
+        stop.uninstall()
+        log.removeHandler(handler)
+        handler.close()
+        runfiles.release_lock(run_dir)
+    return run_dir
+
+
+def _run(cfg: TrainConfig, run_dir: Path, device: torch.device, data, resume: bool, stop: _StopFlag) -> None:
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True  # TF32 for the matmuls: fine for GAN training
+        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cudnn.benchmark = True
+    G, D = build_models(cfg)
+    G, D = G.to(device), D.to(device)
+    opt_g = make_optimizer(cfg, G.parameters(), cfg.lr_g)
+    opt_d = make_optimizer(cfg, D.parameters(), cfg.lr_d)
+    objective = build_objective(cfg)
+    # fixed noise: the same latents every sample grid, so grids compare across steps
+    fixed_noise = torch.randn(64 if not cfg.is_toy else 512, cfg.latent_dim,
+                              generator=torch.Generator().manual_seed(cfg.seed + 1))
+
+    start, elapsed0 = 0, 0.0
+    ckpt = artifacts.load_checkpoint(run_dir) if resume else None
+    if ckpt is not None:
+        G.load_state_dict(ckpt["G"])
+        D.load_state_dict(ckpt["D"])
+        opt_g.load_state_dict(ckpt["opt_g"])
+        opt_d.load_state_dict(ckpt["opt_d"])
+        fixed_noise = ckpt["fixed_noise"]
+        artifacts.restore_rng(ckpt)
+        start, elapsed0 = int(ckpt["step"]), float(ckpt["elapsed"])
+    fixed_noise = fixed_noise.to(device)
+    metrics = runfiles.PartWriter(run_dir / "metrics", runfiles.METRIC_COLUMNS)
+    evals = runfiles.PartWriter(run_dir / "evals", runfiles.EVAL_COLUMNS)
+    if resume:
+        # rows written after the checkpoint were trained again from it: drop them so each step is once
+        metrics.merge(keep_through_step=start)
+        evals.merge(keep_through_step=start)
+        log.info("resumed at step %d", start)
+    log.info("training %s on %s for %d steps on %s: %s", cfg.algo, cfg.data, cfg.steps, device, cfg.to_dict())
+
+    buf = torch.full((BUFFER_ROWS, len(DEVICE_STATS)), float("nan"), device=device)
+    nan = torch.tensor(float("nan"), device=device)
+    host_rows: list[tuple[int, float, float, int, float]] = []  # (step, time, elapsed, critic_iters, samples/s)
+    t0 = time.time() - elapsed0
+    last_flush = last_t = time.time()
+    last_w = float("nan")
+    status = {"state": "running"}
+    runfiles.write_status(run_dir, state="running", step=start, message="")
+
+    def flush() -> None:
+        """Copy the buffer to the host (one sync), check it, and write a metrics part."""
+        nonlocal last_flush, last_w
+        last_flush = time.time()
+        if not host_rows:
+            return
+        vals = buf[: len(host_rows)].cpu().numpy()
+        df = pd.DataFrame(host_rows, columns=["step", "time", "elapsed", "critic_iters", "samples_per_s"])
+        for j, name in enumerate(DEVICE_STATS):
+            df[name] = vals[:, j].astype("float64")
+        host_rows.clear()
+        bad = ~(df["loss_d"].map(math.isfinite) & df["loss_g"].map(math.isfinite))
+        if bad.any():
+            row = df[bad].iloc[0]
+            metrics.write(df[df["step"] <= row["step"]])
+            which = "loss_d" if not math.isfinite(row["loss_d"]) else "loss_g"
+            raise Diverged(f"{which} became {row[which]} at step {int(row['step'])}; "
+                           f"the last good checkpoint is kept")
+        metrics.write(df)
+        last_w = float(df["w_estimate"].iloc[-1])
+        runfiles.write_status(run_dir, step=int(df["step"].iloc[-1]), **status)
+
+    def evaluate(step: int) -> None:
+        G.eval()
+        D.eval()
+        with torch.no_grad():
+            n = cfg.eval_samples
+            fake = G(torch.randn(n, cfg.latent_dim, device=device))
+            row = {"step": step, "time": time.time()}
+            if objective.has_estimate:
+                row["w_heldout"] = float(D(data.held_out(n)).mean() - D(fake).mean())
+            if cfg.is_toy:
+                row.update(toy_quality(cfg.data, data.sample(n), fake))
+        G.train()
+        D.train()
+        evals.write(pd.DataFrame([row]))
+
+    def write_samples(step: int) -> None:
+        G.eval()
+        with torch.no_grad():
+            fake = G(fixed_noise)
+            path = run_dir / "samples"
+            path.mkdir(exist_ok=True)
+            if cfg.is_toy:
+                D.eval()
+                artifacts.write_toy_samples(path / artifacts.step_name(step, "parquet"), data.sample(len(fake)), fake, D)
+                D.train()
+            else:
+                artifacts.write_image_grid(path / artifacts.step_name(step, "png"), fake)
+        G.train()
+
+    def checkpoint(step: int) -> None:
+        artifacts.save_checkpoint(run_dir, step=step, elapsed=time.time() - t0, G=G, D=D,
+                                  opt_g=opt_g, opt_d=opt_d, fixed_noise=fixed_noise)
+
+    from tqdm import tqdm
+
+    bar = tqdm(total=cfg.steps, initial=start, unit="step", dynamic_ncols=True,
+               disable=None if cfg.progress else True)
+    step = start
+    try:
+        while step < cfg.steps and not stop.poll():
+            n_crit = critic_iters_at(cfg, step)
+            # (1) Update D: n_crit critic steps on fresh real batches and detached fakes
+            for _ in range(n_crit):
+                real = data.sample(cfg.batch_size)
+                with torch.no_grad():
+                    fake = G(torch.randn(cfg.batch_size, cfg.latent_dim, device=device))
+                loss_d, stats = objective.critic_loss(D, real, fake)
+                opt_d.zero_grad(set_to_none=True)
+                loss_d.backward()
+                opt_d.step()
+                objective.after_critic_step(D)
+            # (2) Update G: the critic is frozen so no gradients are computed for its weights
+            D.requires_grad_(False)
+            fake = G(torch.randn(cfg.batch_size, cfg.latent_dim, device=device))
+            loss_g = objective.generator_loss(D, fake)
+            opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            opt_g.step()
+            D.requires_grad_(True)
+
+            step += 1
+            now = time.time()
+            row = [stats["w_estimate"], loss_d.detach(), loss_g.detach(), stats["d_real"], stats["d_fake"],
+                   stats["gp"], stats["grad_norm"], objective.clip_frac(D)]
+            torch.stack([v if isinstance(v, torch.Tensor) else nan for v in row], out=buf[len(host_rows)])
+            host_rows.append((step, now, now - t0, n_crit, cfg.batch_size * n_crit / max(now - last_t, 1e-9)))
+            last_t = now
+
+            due = {k: step % getattr(cfg, k) == 0 or step == cfg.steps
+                   for k in ("eval_every", "sample_every", "snapshot_every", "checkpoint_every")}
+            if any(due.values()) or len(host_rows) == BUFFER_ROWS or now - last_flush >= cfg.flush_secs:
+                flush()  # first: a NaN must stop us before it reaches a snapshot or checkpoint
+                bar.set_postfix_str(f"W={last_w:.4g}", refresh=False)
+            if due["eval_every"]:
+                evaluate(step)
+            if due["sample_every"]:
+                write_samples(step)
+            if due["snapshot_every"]:
+                artifacts.save_snapshot(run_dir, step, G, cfg.max_snapshots)
+            if due["checkpoint_every"]:
+                checkpoint(step)
+            bar.update(1)
+        flush()
+        if step < cfg.steps:  # stopped early: keep everything up to here
+            status["state"] = "stopping"
+            runfiles.write_status(run_dir, state="stopping", step=step, message=stop.reason or "")
+            write_samples(step)
+            artifacts.save_snapshot(run_dir, step, G, cfg.max_snapshots)
+            checkpoint(step)
+            log.info("stopped at step %d: %s", step, stop.reason)
+            runfiles.write_status(run_dir, state="stopped", step=step, message=f"stopped: {stop.reason}")
+        else:
+            log.info("finished %d steps in %.1f s", step, time.time() - t0)
+            runfiles.write_status(run_dir, state="finished", step=step, message="")
+    finally:
+        bar.close()
+        metrics.merge()

@@ -1,0 +1,132 @@
+"""One small object per algorithm: its critic loss, generator loss and Lipschitz step.
+
+Every statistic returned stays a detached tensor on the device; the loop stacks
+them into its metrics buffer and only copies them to the host at flush time.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import TrainConfig
+
+NAN = float("nan")
+
+
+class Objective:
+    """Base: the WGAN critic loss E[D(G(z))] - E[D(x)] and generator loss -E[D(G(z))]."""
+
+    name = "wgan"
+    has_estimate = True  # the critic's outputs estimate a Wasserstein distance
+
+    def critic_loss(self, D: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, dict]:
+        d_real, d_fake = D(real), D(fake)
+        loss = d_fake.mean() - d_real.mean()
+        return loss, self._stats(d_real, d_fake)
+
+    def generator_loss(self, D: nn.Module, fake: torch.Tensor) -> torch.Tensor:
+        return -D(fake).mean()
+
+    def after_critic_step(self, D: nn.Module) -> None:
+        """Called after each critic optimizer step (weight clipping lives here)."""
+
+    def clip_frac(self, D: nn.Module) -> torch.Tensor | float:
+        return NAN
+
+    def _stats(self, d_real: torch.Tensor, d_fake: torch.Tensor, gp=NAN, grad_norm=NAN) -> dict:
+        r, f = d_real.detach().mean(), d_fake.detach().mean()
+        return {"w_estimate": r - f if self.has_estimate else NAN, "d_real": r, "d_fake": f,
+                "gp": gp, "grad_norm": grad_norm}
+
+
+class WGANClip(Objective):
+    """WGAN (Arjovsky et al. 2017): the critic's weights are clipped to [-c, c] after each step."""
+
+    name = "wgan"
+
+    def __init__(self, clip: float):
+        self.clip = clip
+        self._params: list[torch.Tensor] | None = None
+
+    def after_critic_step(self, D: nn.Module) -> None:
+        if self._params is None:
+            self._params = [p for p in D.parameters()]
+        with torch.no_grad():
+            # one fused launch for all tensors instead of a Python loop of clamp_
+            torch._foreach_clamp_min_(self._params, -self.clip)
+            torch._foreach_clamp_max_(self._params, self.clip)
+
+    def clip_frac(self, D: nn.Module) -> torch.Tensor:
+        with torch.no_grad():
+            flat = torch.cat([p.detach().reshape(-1) for p in D.parameters()])
+            # a weight "sits at the clip" within float rounding of +-c
+            return (flat.abs() >= self.clip * (1 - 1e-6)).float().mean()
+
+
+def gradient_penalty(D: nn.Module, x_hat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(E[(||grad_x D(x_hat)|| - 1)^2], mean ||grad||), differentiable for the critic's update."""
+    x_hat = x_hat.requires_grad_(True)
+    (grad,) = torch.autograd.grad(D(x_hat).sum(), x_hat, create_graph=True)
+    norm = grad.flatten(1).norm(2, dim=1)
+    return ((norm - 1) ** 2).mean(), norm.detach().mean()
+
+
+class WGANGP(Objective):
+    """WGAN-GP (Gulrajani et al. 2017): penalty on random interpolates between real and fake."""
+
+    name = "wgan-gp"
+
+    def __init__(self, gp_lambda: float):
+        self.gp_lambda = gp_lambda
+
+    def critic_loss(self, D, real, fake):
+        n = real.shape[0]
+        alpha = torch.rand(n, *([1] * (real.dim() - 1)), device=real.device, dtype=real.dtype)
+        x_hat = torch.lerp(fake, real, alpha)  # alpha*real + (1-alpha)*fake
+        # The critic has no batch norm here (the config refuses it), so each sample's
+        # output is independent of the batch: one forward over real and fake together
+        # is the same function in half the launches.
+        out = D(torch.cat([real, fake]))
+        d_real, d_fake = out[:n], out[n:]
+        gp, grad_norm = gradient_penalty(D, x_hat)
+        loss = d_fake.mean() - d_real.mean() + self.gp_lambda * gp
+        return loss, self._stats(d_real, d_fake, gp.detach(), grad_norm)
+
+
+class VanillaGAN(Objective):
+    """The baseline: BCE with logits for the discriminator, the non-saturating generator loss."""
+
+    name = "gan"
+    has_estimate = False
+
+    def critic_loss(self, D, real, fake):
+        d_real, d_fake = D(real), D(fake)
+        # BCE(d_real, 1) + BCE(d_fake, 0), written with softplus: log(1+e^-x) and log(1+e^x)
+        loss = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
+        return loss, self._stats(d_real, d_fake)
+
+    def generator_loss(self, D, fake):
+        return F.softplus(-D(fake)).mean()  # -log sigmoid(D(G(z))): non-saturating
+
+
+def build_objective(cfg: TrainConfig) -> Objective:
+    cfg = cfg.resolved()
+    if cfg.algo == "wgan":
+        return WGANClip(cfg.clip)
+    if cfg.algo == "wgan-gp":
+        return WGANGP(cfg.gp_lambda)
+    return VanillaGAN()
+
+
+def critic_iters_at(cfg: TrainConfig, step: int) -> int:
+    """Critic updates before generator step `step` (0-based): the WGAN paper's warm-up schedule."""
+    warm = step < cfg.warmup_steps or (cfg.warmup_every > 0 and step % cfg.warmup_every == 0)
+    return cfg.n_critic_warmup if warm else cfg.n_critic
+
+
+def is_finite(x: float) -> bool:
+    return not (math.isnan(x) or math.isinf(x))
