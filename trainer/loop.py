@@ -55,16 +55,6 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def new_run_dir(cfg: TrainConfig) -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = Path(cfg.runs_root) / f"{stamp}-{cfg.algo}-{data_slug(cfg.data)}"
-    path, i = base, 1
-    while path.exists():
-        i += 1
-        path = base.with_name(f"{base.name}-{i}")
-    return path
-
-
 def make_optimizer(cfg: TrainConfig, params, lr: float) -> torch.optim.Optimizer:
     if cfg.optimizer == "rmsprop":
         return torch.optim.RMSprop(params, lr=lr, foreach=True)
@@ -106,7 +96,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
     torch.manual_seed(cfg.seed)
     data = load_data(cfg, device)  # before any file is written: bad data leaves nothing behind
 
-    run_dir = Path(cfg.run_dir) if cfg.run_dir else new_run_dir(cfg)
+    run_dir = Path(cfg.run_dir) if cfg.run_dir else runfiles.new_run_dir(cfg.runs_root, cfg.algo, data_slug(cfg.data))
     if resume and not (run_dir / "config.json").exists():
         raise ConfigError(f"cannot resume {str(run_dir)!r}: it has no config.json")
     if not resume and (run_dir / "config.json").exists():

@@ -294,6 +294,21 @@ def resolve_run(runs_dir: str | os.PathLike, name: str) -> Path:
     return path
 
 
+def new_run_dir(runs_root: str | os.PathLike, algo: str, data_slug: str) -> Path:
+    """Create and return a fresh folder runs_root/<time>-<algo>-<data>[-N] (mkdir claims the name)."""
+    root = Path(runs_root)
+    root.mkdir(parents=True, exist_ok=True)
+    base = f"{time.strftime('%Y%m%d-%H%M%S')}-{algo}-{data_slug}"
+    for i in range(1, 1000):
+        path = root / (base if i == 1 else f"{base}-{i}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+    raise RuntimeError(f"cannot find a free run name for {base}")
+
+
 def list_runs(runs_dir: str | os.PathLike) -> list[str]:
     """Names of the run folders (those with a config.json or status.json), newest first."""
     root = Path(runs_dir)

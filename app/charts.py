@@ -1,0 +1,122 @@
+"""Plotly figure builders: pure functions, DataFrames in, figures out. No Streamlit here."""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from .series import downsample_indices, smooth
+
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+           "#bcbd22", "#7f7f7f")
+X_AXES = {"step": "generator step", "relative": "training time (s)", "wall": "wall-clock time"}
+MAX_POINTS = 2000  # per drawn series; the browser stays quick with a million-row run
+DASHES = ("solid", "dash", "dot", "dashdot")
+
+LABELS = {
+    "w_estimate": "W estimate (critic)", "loss_d": "critic loss", "loss_g": "generator loss",
+    "gp": "gradient penalty", "grad_norm": "‖∇D‖ at interpolates", "clip_frac": "weights at ±clip",
+    "critic_iters": "critic iterations", "samples_per_s": "samples/s", "w1_exact": "exact W1 (OT)",
+    "modes": "modes covered", "hq_frac": "high-quality share", "w_heldout": "W estimate, held-out",
+    "fid": "FID", "kid": "KID",
+}
+
+
+def run_colors(names: Sequence[str]) -> dict[str, str]:
+    """One colour per run, the same in every chart of the page."""
+    return {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(names)}
+
+
+def x_values(df: pd.DataFrame, x: str) -> pd.Series:
+    if x == "relative":
+        return df["elapsed"]
+    if x == "wall":
+        return pd.to_datetime(df["time"], unit="s")
+    return df["step"]
+
+
+def _faint(color: str) -> str:
+    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},0.25)"
+
+
+def _layout(fig: go.Figure, title: str, x: str, y_title: str, log_y: bool) -> go.Figure:
+    fig.update_layout(title=title, height=320, margin=dict(l=10, r=10, t=40, b=10), hovermode="x unified",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
+                      xaxis_title=X_AXES[x], yaxis_title=y_title)
+    if log_y:
+        fig.update_yaxes(type="log")
+    return fig
+
+
+def line_figure(frames: dict[str, pd.DataFrame], columns: Iterable[str], *, x: str = "step",
+                method: str = "ema", weight: float = 0.6, colors: dict[str, str] | None = None,
+                log_y: bool = False, title: str = "", y_title: str = "") -> go.Figure:
+    """Each run's columns: the raw series faint, the smoothed one bold (smoothed before downsampling)."""
+    colors = colors or run_colors(list(frames))
+    columns = list(columns)
+    fig = go.Figure()
+    for run, df in frames.items():
+        xs = x_values(df, x).to_numpy()
+        for j, col in enumerate(columns):
+            if col not in df or df[col].isna().all():
+                continue
+            raw = df[col].to_numpy(dtype=np.float64)
+            label = f"{run} · {LABELS.get(col, col)}"
+            dash = DASHES[j % len(DASHES)]
+            if method != "none":
+                i = downsample_indices(raw, MAX_POINTS)
+                fig.add_trace(go.Scattergl(x=xs[i], y=raw[i], name=f"{label} (raw)", mode="lines",
+                                           line=dict(color=_faint(colors[run]), width=1, dash=dash),
+                                           legendgroup=label, showlegend=False, hoverinfo="skip"))
+            sm = smooth(raw, method, weight)
+            i = downsample_indices(sm, MAX_POINTS)
+            fig.add_trace(go.Scattergl(x=xs[i], y=sm[i], name=label, mode="lines", legendgroup=label,
+                                       line=dict(color=colors[run], width=2, dash=dash)))
+    return _layout(fig, title, x, y_title, log_y)
+
+
+def evals_figure(frames: dict[str, pd.DataFrame], columns: Iterable[str], *, x: str = "step",
+                 colors: dict[str, str] | None = None, log_y: bool = False, title: str = "",
+                 y_title: str = "") -> go.Figure:
+    """Evaluation columns as lines with markers (few points: no smoothing)."""
+    colors = colors or run_colors(list(frames))
+    fig = go.Figure()
+    for run, df in frames.items():
+        for j, col in enumerate(columns):
+            if col not in df or df[col].isna().all():
+                continue
+            fig.add_trace(go.Scatter(x=x_values(df, x), y=df[col], name=f"{run} · {LABELS.get(col, col)}",
+                                     mode="lines+markers",
+                                     line=dict(color=colors[run], dash=DASHES[j % len(DASHES)])))
+    return _layout(fig, title, x, y_title, log_y)
+
+
+def with_elapsed(evals: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFrame:
+    """Evaluations with the training time at their step, read off the metrics."""
+    out = evals.copy()
+    if len(metrics) and len(evals):
+        out["elapsed"] = np.interp(evals["step"], metrics["step"], metrics["elapsed"])
+    else:
+        out["elapsed"] = np.nan
+    return out
+
+
+def toy_samples_figure(df: pd.DataFrame, title: str = "") -> go.Figure:
+    """Real and generated points over the critic's value as a heatmap."""
+    fig = go.Figure()
+    grid = df[df["kind"] == "critic"]
+    if len(grid):
+        piv = grid.pivot_table(index="y", columns="x", values="value")
+        fig.add_trace(go.Heatmap(x=piv.columns, y=piv.index, z=piv.to_numpy(), colorscale="RdBu_r",
+                                 name="critic D(x)", colorbar=dict(title="D(x)"), opacity=0.75))
+    for kind, color, name in (("real", "rgba(0,0,0,0.35)", "real"), ("fake", "#ff7f0e", "generated")):
+        pts = df[df["kind"] == kind]
+        fig.add_trace(go.Scattergl(x=pts["x"], y=pts["y"], mode="markers", name=name,
+                                   marker=dict(size=4, color=color)))
+    fig.update_layout(title=title, height=480, margin=dict(l=10, r=10, t=40, b=10),
+                      yaxis=dict(scaleanchor="x", scaleratio=1), legend=dict(orientation="h"))
+    return fig

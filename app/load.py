@@ -1,0 +1,149 @@
+"""Cached readers over runs/, keyed on file names, sizes and mtimes.
+
+A refresh stats the run's files and re-reads only the parts that changed.
+Tables are cached with st.cache_resource rather than st.cache_data: the
+frames are shared read-only, and cache_data would copy a million-row frame on
+every hit. Nothing here unpickles or writes anything.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Optional
+
+import pandas as pd
+import streamlit as st
+
+from trainer import runfiles as rf
+from trainer.config import ConfigError, TrainConfig
+
+Signature = tuple[tuple[str, int, int], ...]
+
+
+def signature(folder: Path) -> Signature:
+    """(name, size, mtime_ns) of each part: changes whenever a part is added, merged or rewritten."""
+    out = []
+    for p in rf.part_files(folder):
+        try:
+            s = p.stat()
+        except OSError:
+            continue
+        out.append((p.name, s.st_size, s.st_mtime_ns))
+    return tuple(out)
+
+
+@st.cache_resource(max_entries=4096, show_spinner=False)
+def _part(path: str, size: int, mtime_ns: int, columns: tuple[str, ...]) -> Optional[pd.DataFrame]:
+    try:
+        return rf.read_part(path, columns)
+    except Exception:
+        return None  # reported by _table
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _table(folder: str, sig: Signature, columns: tuple[str, ...]) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    frames, problems = [], []
+    for name, size, mtime in sig:
+        df = _part(os.path.join(folder, name), size, mtime, columns)
+        if df is None:
+            problems.append(f"skipped unreadable file {name}")
+        else:
+            frames.append(df)
+    return rf.combine_parts(frames, columns), tuple(problems)
+
+
+def metrics(run_dir: Path) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    folder = run_dir / "metrics"
+    return _table(str(folder), signature(folder), rf.METRIC_COLUMNS)
+
+
+def evals(run_dir: Path) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    folder = run_dir / "evals"
+    return _table(str(folder), signature(folder), rf.EVAL_COLUMNS)
+
+
+def status(run_dir: Path) -> dict:
+    st_ = rf.read_json(run_dir / "status.json") or {}
+    return {**st_, "effective_state": rf.effective_state(st_)}
+
+
+def config(run_dir: Path) -> Optional[dict]:
+    return rf.read_json(run_dir / "config.json")
+
+
+def train_config(run_dir: Path) -> Optional[TrainConfig]:
+    raw = config(run_dir)
+    try:
+        return TrainConfig.from_dict(raw).resolved() if raw else None
+    except ConfigError:
+        return None
+
+
+def is_live(run_dir: Path) -> bool:
+    return status(run_dir)["effective_state"] in rf.ACTIVE_STATES
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _toy_sample(path: str, mtime_ns: int) -> Optional[pd.DataFrame]:
+    try:
+        return pd.read_parquet(path)
+    except Exception:
+        return None
+
+
+def toy_sample(path: Path) -> Optional[pd.DataFrame]:
+    try:
+        return _toy_sample(str(path), path.stat().st_mtime_ns)
+    except OSError:
+        return None
+
+
+def log_tail(run_dir: Path, lines: int = 30, max_bytes: int = 64_000) -> str:
+    """The last lines of trainer.log (reads at most max_bytes from its end)."""
+    path = run_dir / "trainer.log"
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - max_bytes))
+            text = f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def summary(runs_dir: Path, name: str) -> dict:
+    """One row of the runs table."""
+    run_dir = rf.resolve_run(runs_dir, name)
+    cfg, stat = config(run_dir) or {}, status(run_dir)
+    m, _ = metrics(run_dir)
+    ev, _ = evals(run_dir)
+    last = m.iloc[-1] if len(m) else None
+    quality, q_name = None, ""
+    for col in ("w1_exact", "fid"):
+        if col in ev and ev[col].notna().any():
+            quality, q_name = float(ev[col].dropna().iloc[-1]), col
+            break
+    rate = None
+    if len(m) >= 2:
+        tail = m.tail(200)
+        dt = tail["elapsed"].iloc[-1] - tail["elapsed"].iloc[0]
+        rate = (tail["step"].iloc[-1] - tail["step"].iloc[0]) / dt if dt > 0 else None
+    updated = stat.get("updated_at")
+    return {
+        "run": name, "algo": cfg.get("algo"), "data": cfg.get("data"), "state": stat["effective_state"],
+        "step": int(last["step"]) if last is not None else 0, "of": cfg.get("steps"),
+        "W estimate": float(last["w_estimate"]) if last is not None else None,
+        "quality": quality, "measure": q_name, "steps/s": rate,
+        "age": _age(updated) if isinstance(updated, (int, float)) else "",
+    }
+
+
+def _age(t: float) -> str:
+    s = max(0, time.time() - t)
+    for unit, n in (("d", 86400), ("h", 3600), ("min", 60)):
+        if s >= n:
+            return f"{s / n:.0f} {unit} ago"
+    return f"{s:.0f} s ago"

@@ -1,0 +1,94 @@
+"""Runs: every run at a glance, start and stop runs, and the command that reproduces one."""
+
+import pandas as pd
+import streamlit as st
+
+from app import launch, load
+from app.settings import LIVE_REFRESH_S
+from app.widgets import available_runs
+from trainer import runfiles as rf
+from trainer.config import ALGOS, DEVICES, IMAGE_DATA, TOY_DATA, ConfigError, TrainConfig
+
+st.title("Runs")
+root, runs = available_runs()
+st.caption(f"Runs folder: `{root}`")
+
+if not runs:
+    st.info("No runs yet. The demo trains WGAN-GP, WGAN and a vanilla GAN on the 8-Gaussians toy, and "
+            "WGAN-GP on 5,000 embedded MNIST digits, in background processes that keep going when you "
+            "close this tab. It takes a few minutes on a laptop CPU.")
+    if st.button("Start the demo", type="primary", icon=":material/play_arrow:"):
+        started = launch.start_demo(root)
+        st.success(f"Started {len(started)} runs: " + ", ".join(started))
+        st.rerun()
+
+
+@st.fragment(run_every=LIVE_REFRESH_S if any(load.is_live(root / r) for r in runs) else None)
+def runs_table() -> None:
+    names = rf.list_runs(root)
+    if not names:
+        return
+    rows = []
+    for name in names:
+        try:
+            rows.append(load.summary(root, name))
+        except (ValueError, OSError) as e:  # deleted or malformed while we looked
+            rows.append({"run": name, "state": f"unreadable: {e}"})
+    df = pd.DataFrame(rows)
+    st.dataframe(df, hide_index=True, width="stretch", column_config={
+        "W estimate": st.column_config.NumberColumn(format="%.4f"),
+        "quality": st.column_config.NumberColumn(format="%.4f", help="latest exact W1 (2-D) or FID (images)"),
+        "steps/s": st.column_config.NumberColumn(format="%.1f"),
+    })
+    live = [r["run"] for r in rows if r.get("state") in rf.ACTIVE_STATES]
+    if live:
+        c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+        target = c1.selectbox("Running", live, key="stop_target")
+        if c2.button("Stop run", icon=":material/stop:"):
+            launch.stop_run(rf.resolve_run(root, target))
+            st.toast(f"Asked {target} to stop: it saves a checkpoint and ends at its next step.")
+
+
+runs_table()
+
+if runs:
+    with st.expander("Command line that reproduces a run"):
+        name = st.selectbox("Run", runs, key="repro_run")
+        cfg = load.train_config(rf.resolve_run(root, name))
+        if cfg is None:
+            st.warning(f"{name} has no readable config.json.")
+        else:
+            st.code(launch.command_line(cfg), language="bash")
+
+with st.expander("Start a run", expanded=not runs):
+    with st.form("start"):
+        c1, c2, c3 = st.columns(3)
+        algo = c1.selectbox("Algorithm", ALGOS, index=ALGOS.index(TrainConfig.algo))
+        data = c2.selectbox("Data", TOY_DATA + IMAGE_DATA + ("folder",), index=0)
+        folder = c3.text_input("Image folder (for data = folder)", placeholder="/path/to/images")
+        c1, c2, c3, c4 = st.columns(4)
+        steps = c1.number_input("Generator steps", 1, 10_000_000, TrainConfig.steps)
+        batch = c2.number_input("Batch size", 1, 65536, value=None, placeholder="default")
+        n_critic = c3.number_input("Critic steps", 1, 1000, value=None, placeholder="default")
+        seed = c4.number_input("Seed", 0, 2**31 - 1, TrainConfig.seed)
+        c1, c2, c3, c4 = st.columns(4)
+        lr_d = c1.number_input("Critic lr", 1e-7, 0.99, value=None, format="%.1e", placeholder="default")
+        lr_g = c2.number_input("Generator lr", 1e-7, 0.99, value=None, format="%.1e", placeholder="default")
+        width = c3.number_input("Width", 1, 4096, value=None, placeholder="default")
+        device = c4.selectbox("Device", DEVICES)
+        c1, c2, c3 = st.columns(3)
+        gp_lambda = c1.number_input("GP λ (wgan-gp)", 0.0, 1e4, value=None, placeholder="default")
+        clip = c2.number_input("Clip (wgan)", 1e-6, 10.0, TrainConfig.clip, format="%.4f")
+        latent = c3.number_input("Latent size", 1, 4096, value=None, placeholder="default")
+        submitted = st.form_submit_button("Start", type="primary")
+    if submitted:
+        fields = dict(algo=algo, data=f"folder:{folder.strip()}" if data == "folder" else data, steps=int(steps),
+                      batch_size=batch, n_critic=n_critic, seed=int(seed), lr_d=lr_d, lr_g=lr_g, width=width,
+                      device=device, gp_lambda=gp_lambda, clip=float(clip), latent_dim=latent)
+        try:
+            name = launch.start_run(root, TrainConfig(**fields))
+        except ConfigError as e:
+            st.error(f"Not started: {e}")
+        else:
+            st.success(f"Started {name}. Follow it on the Monitor page.")
+            st.rerun()

@@ -1,0 +1,64 @@
+"""Pure numeric helpers for drawing long series honestly: smoothing and downsampling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+SMOOTHING_METHODS = ("ema", "median", "none")
+
+
+def ema_debiased(y: np.ndarray, weight: float) -> np.ndarray:
+    """TensorBoard's smoothing: an EMA with the start-up bias divided out.
+
+    TensorBoard keeps last = w*last + (1-w)*y and shows last / (1 - w^n); that ratio
+    equals sum(w^i y_{n-i}) / sum(w^i), which is pandas' adjusted EWM with alpha = 1-w.
+    Non-finite points are skipped (the previous value carries on), as TensorBoard does.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    if weight <= 0 or len(y) == 0:
+        return y.copy()
+    s = pd.Series(np.where(np.isfinite(y), y, np.nan))
+    return s.ewm(alpha=1.0 - weight, adjust=True, ignore_na=True).mean().to_numpy()
+
+
+def median_filter(y: np.ndarray, window: int) -> np.ndarray:
+    """Centred rolling median: robust to the critic's spikes (the WGAN authors' advice)."""
+    y = np.asarray(y, dtype=np.float64)
+    if window <= 1 or len(y) == 0:
+        return y.copy()
+    return pd.Series(y).rolling(window, center=True, min_periods=1).median().to_numpy()
+
+
+def smooth(y: np.ndarray, method: str, weight: float) -> np.ndarray:
+    """`weight` in [0, 1): the EMA weight, or for the median the window as a share of 100 points."""
+    if method == "ema":
+        return ema_debiased(y, weight)
+    if method == "median":
+        return median_filter(y, max(1, int(round(weight * 100)) | 1))
+    return np.asarray(y, dtype=np.float64)
+
+
+def downsample_indices(y: np.ndarray, max_points: int) -> np.ndarray:
+    """Indices of at most `max_points` points that keep each bucket's minimum and maximum,
+    the first and the last point, so spikes and the latest value survive downsampling."""
+    n = len(y)
+    if n <= max_points:
+        return np.arange(n)
+    buckets = max(1, (max_points - 2) // 2)
+    k = -(-n // buckets)  # bucket size, rounded up
+    pad = buckets * k - n
+    v = np.asarray(y, dtype=np.float64)
+    lo = np.concatenate([np.where(np.isfinite(v), v, np.inf), np.full(pad, np.inf)]).reshape(buckets, k)
+    hi = np.concatenate([np.where(np.isfinite(v), v, -np.inf), np.full(pad, -np.inf)]).reshape(buckets, k)
+    offsets = np.arange(buckets) * k
+    idx = np.concatenate([[0, n - 1], offsets + lo.argmin(1), offsets + hi.argmax(1)])
+    return np.unique(idx[idx < n])
+
+
+def rank_correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman's rank correlation of two aligned series (NaN pairs dropped)."""
+    df = pd.DataFrame({"a": a, "b": b}).dropna()
+    if len(df) < 3:
+        return float("nan")
+    return float(df["a"].rank().corr(df["b"].rank()))

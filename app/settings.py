@@ -1,0 +1,18 @@
+"""Where the dashboard looks for runs: `-- --runs-dir PATH`, else $WGAN_RUNS, else ./runs."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+LIVE_REFRESH_S = 2.0  # how often a page showing a live run re-reads its files
+
+
+def runs_dir() -> Path:
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--runs-dir")
+    args, _ = parser.parse_known_args(sys.argv[1:])
+    return Path(args.runs_dir or os.environ.get("WGAN_RUNS") or "runs").expanduser().resolve()

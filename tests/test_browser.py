@@ -1,0 +1,113 @@
+"""End to end: `streamlit run` on a free loopback port, headless Debian chromium via Playwright."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.fixtures import write_fixture_run
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium (apt-get install chromium)")]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    runs = tmp_path_factory.mktemp("runs")
+    write_fixture_run(runs, "toy-wgan-gp", algo="wgan-gp", data="gaussians8", n=3000)
+    write_fixture_run(runs, "digits-wgan", algo="wgan", data="digits", n=500)
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.port", str(port),
+                             "--", "--runs-dir", str(runs)], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        raise AssertionError("streamlit did not start: " + proc.stdout.read().decode()[-2000:])
+    yield url, runs
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                    "--disable-component-update", "--no-first-run", "--disable-sync"])
+        yield b
+        b.close()
+
+
+def open_page(browser, url):
+    page = browser.new_page(viewport={"width": 1400, "height": 1800})
+    page.goto(url)
+    page.wait_for_selector("[data-testid='stApp']", timeout=30000)
+    return page
+
+
+def wait_idle(page):
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30000)
+    page.wait_for_timeout(500)
+
+
+def trace_names(page) -> list[str]:
+    return page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')]
+        .flatMap(el => (el.data || []).map(t => t.name))""")
+
+
+def test_runs_page_lists_runs(server, browser):
+    url, _ = server
+    page = open_page(browser, url)
+    page.wait_for_selector("[data-testid='stDataFrame']", timeout=30000)
+    page.get_by_text("toy-wgan-gp").first.wait_for(state="attached", timeout=30000)  # grid cells are canvas-drawn
+    wait_idle(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "runs.png"), full_page=True)
+
+
+def test_monitor_draws_the_wasserstein_chart(server, browser):
+    url, _ = server
+    page = open_page(browser, url + "/monitor?run=toy-wgan-gp")
+    page.wait_for_selector(".js-plotly-plot", timeout=30000)
+    wait_idle(page)
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=30000)
+    names = trace_names(page)
+    assert "toy-wgan-gp · W estimate (critic)" in names
+    assert "toy-wgan-gp · exact W1 (OT)" in names
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "monitor.png"), full_page=True)
+
+
+def test_monitor_shows_an_image_grid_for_digits(server, browser):
+    url, _ = server
+    page = open_page(browser, url + "/monitor?run=digits-wgan")
+    page.wait_for_selector("[data-testid='stImage'] img", timeout=30000)
+    wait_idle(page)
+    assert "digits-wgan · W estimate (critic)" in trace_names(page)
+    assert page.locator("[data-testid='stException']").count() == 0

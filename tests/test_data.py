@@ -1,0 +1,99 @@
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from trainer import TrainConfig
+from trainer.data import DataError, ToyData, embedded_digits, load_data, toy_centres, toy_sigma
+from trainer.evaluate import mode_coverage, w1_exact
+
+CPU = torch.device("cpu")
+
+
+def test_gaussians8_matches_the_paper():
+    torch.manual_seed(0)
+    x = ToyData("gaussians8", CPU).sample(20000).double().numpy()
+    c = toy_centres("gaussians8").double().numpy()
+    assert np.allclose(np.linalg.norm(c, axis=1), 2 / 1.414)
+    nearest = np.linalg.norm(x[:, None] - c[None], axis=2).argmin(1)
+    resid = x - c[nearest]
+    assert resid.std() == pytest.approx(0.02 / 1.414, rel=0.05)
+    assert np.bincount(nearest, minlength=8).min() > 20000 / 8 * 0.9
+
+
+def test_gaussians25_matches_the_paper():
+    torch.manual_seed(0)
+    x = ToyData("gaussians25", CPU).sample(50000).double().numpy()
+    c = toy_centres("gaussians25").double().numpy()
+    assert len(c) == 25 and np.isclose(np.abs(c).max(), 4 / 2.828)
+    nearest = np.linalg.norm(x[:, None] - c[None], axis=2).argmin(1)
+    assert (x - c[nearest]).std() == pytest.approx(0.05 / 2.828, rel=0.05)
+
+
+def test_swissroll_is_in_range():
+    torch.manual_seed(0)
+    x = ToyData("swissroll", CPU).sample(10000)
+    assert x.abs().max() < 2.2
+    r = x.norm(dim=1) * 7.5  # radius ~ t in [1.5 pi, 4.5 pi], plus noise
+    assert r.min() > 1.5 * np.pi - 1.5 and r.max() < 4.5 * np.pi + 1.5
+
+
+def test_mode_coverage_and_w1_on_known_sets():
+    torch.manual_seed(0)
+    real = ToyData("gaussians8", CPU).sample(1000).numpy()
+    c, s = toy_centres("gaussians8").numpy(), toy_sigma("gaussians8")
+    modes, hq = mode_coverage(real, c, s)
+    assert modes == 8 and hq > 0.97
+    half = real[np.linalg.norm(real - c[0], axis=1) < 0.5]  # everything at one mode
+    assert mode_coverage(half, c, s)[0] == 1
+    other = ToyData("gaussians8", CPU).sample(1000).numpy()
+    assert w1_exact(real, other) < 0.1
+    assert w1_exact(real, other + 1.0) == pytest.approx(1.0 * np.sqrt(2), abs=0.15)
+
+
+def test_embedded_digits_are_real_mnist():
+    x, y = embedded_digits()
+    assert x.shape == (5000, 28, 28) and x.dtype == np.uint8
+    assert set(np.unique(y)) == set(range(10))
+    assert 20 < x.mean() < 50  # MNIST's mean pixel is about 33
+
+
+def test_digits_live_on_device_in_tanh_range():
+    data = load_data(TrainConfig(data="digits").resolved(), CPU)
+    b = data.sample(32)
+    assert b.shape == (32, 1, 28, 28) and b.min() >= -1 and b.max() <= 1
+    assert data.held_out(8).shape == (8, 1, 28, 28)
+
+
+def test_digits_resized_to_32_and_3_channels():
+    data = load_data(TrainConfig(data="digits", image_size=32, channels=3).resolved(), CPU)
+    assert data.sample(4).shape == (4, 3, 32, 32)
+
+
+def test_image_folder_nested_with_corrupt_files(tmp_path, caplog):
+    rng = np.random.default_rng(0)
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    for i in range(12):
+        arr = rng.integers(0, 255, (40 + i, 50, 3), dtype=np.uint8)
+        Image.fromarray(arr).save(tmp_path / ("a/b" if i % 2 else "a") / f"img{i}.png")
+    (tmp_path / "a" / "broken.jpg").write_bytes(b"not an image at all")
+    (tmp_path / "notes.txt").write_text("ignored")
+    with caplog.at_level("WARNING", logger="trainer"):
+        data = load_data(TrainConfig(data=f"folder:{tmp_path}", image_size=32).resolved(), CPU)
+    assert "skipped 1 unreadable" in caplog.text
+    assert data.sample(5).shape == (5, 3, 32, 32)
+
+
+def test_folder_without_usable_images_fails_with_a_message(tmp_path):
+    (tmp_path / "x.png").write_bytes(b"garbage")
+    with pytest.raises(DataError, match="no usable images"):
+        load_data(TrainConfig(data=f"folder:{tmp_path}").resolved(), CPU)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(DataError, match="no images"):
+        load_data(TrainConfig(data=f"folder:{empty}").resolved(), CPU)
+
+
+def test_missing_torchvision_set_says_how_to_get_it(tmp_path):
+    with pytest.raises(DataError, match="--download"):
+        load_data(TrainConfig(data="mnist", data_root=str(tmp_path)).resolved(), CPU)
