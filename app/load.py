@@ -147,3 +147,25 @@ def _age(t: float) -> str:
         if s >= n:
             return f"{s / n:.0f} {unit} ago"
     return f"{s:.0f} s ago"
+
+
+def run_key(run_dir: Path) -> tuple:
+    """Changes whenever the run's metrics or evals change: a cache key for what is drawn from them."""
+    return (str(run_dir), signature(run_dir / "metrics"), signature(run_dir / "evals"))
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _figure(builder: str, key: tuple, options_key: str, _frames: dict, _columns: list, _options: dict):
+    from . import charts
+
+    return getattr(charts, builder)(_frames, _columns, **_options)
+
+
+def figure(builder: str, key: tuple, frames: dict, columns, **options):
+    """charts.<builder>(frames, columns, **options), built once per change of the runs' files.
+
+    Smoothing and downsampling a million points per series is the page's main cost; a
+    refresh that finds no new part reuses the figure. `key` must change with the frames
+    (run_key of each run)."""
+    options_key = repr((list(columns), sorted(options.items())))
+    return _figure(builder, key, options_key, frames, list(columns), options)

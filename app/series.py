@@ -18,8 +18,18 @@ def ema_debiased(y: np.ndarray, weight: float) -> np.ndarray:
     y = np.asarray(y, dtype=np.float64)
     if weight <= 0 or len(y) == 0:
         return y.copy()
-    s = pd.Series(np.where(np.isfinite(y), y, np.nan))
-    return s.ewm(alpha=1.0 - weight, adjust=True, ignore_na=True).mean().to_numpy()
+    finite = np.isfinite(y)
+    if not finite.all():  # rare: pandas' EWM skips the gaps (5x slower than the filter below)
+        s = pd.Series(np.where(finite, y, np.nan))
+        return s.ewm(alpha=1.0 - weight, adjust=True, ignore_na=True).mean().to_numpy()
+    from scipy.signal import lfilter
+
+    num = lfilter([1.0 - weight], [1.0, -weight], y)  # last = w*last + (1-w)*y, from last = 0
+    # divide out the zero start's bias 1 - w^n; past n = k it is 1 to double precision
+    # (and computing w^n there would crawl through subnormal numbers)
+    k = min(len(y), int(np.ceil(np.log(1e-17) / np.log(weight))) + 1)
+    num[:k] /= 1.0 - weight ** np.arange(1, k + 1)
+    return num
 
 
 def median_filter(y: np.ndarray, window: int) -> np.ndarray:

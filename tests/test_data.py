@@ -97,3 +97,17 @@ def test_folder_without_usable_images_fails_with_a_message(tmp_path):
 def test_missing_torchvision_set_says_how_to_get_it(tmp_path):
     with pytest.raises(DataError, match="--download"):
         load_data(TrainConfig(data="mnist", data_root=str(tmp_path)).resolved(), CPU)
+
+
+def test_mode_rule_counts_diversity_among_good_samples():
+    c, s = toy_centres("gaussians8").numpy().astype(np.float64), toy_sigma("gaussians8")
+    rng = np.random.default_rng(0)
+    sharp4 = np.concatenate([c[k] + s * rng.standard_normal((250, 2)) for k in range(4)])
+    assert mode_coverage(sharp4, c, s) == (4, pytest.approx(0.99, abs=0.02))
+    # blurry but everywhere: half the samples are junk far from any centre
+    spread = np.concatenate([c[k] + s * rng.standard_normal((60, 2)) for k in range(8)] + [rng.normal(0, 0.1, (480, 2))])
+    modes, hq = mode_coverage(spread, c, s)
+    assert modes == 8 and hq == pytest.approx(0.5, abs=0.03)
+    # one mode with a few stragglers (under a quarter of its fair share) is not covered
+    few = np.concatenate([c[k] + s * rng.standard_normal((100, 2)) for k in range(7)] + [c[7] + s * rng.standard_normal((10, 2))])
+    assert mode_coverage(few, c, s)[0] == 7

@@ -19,6 +19,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -105,10 +106,15 @@ def combine_parts(frames: list[pd.DataFrame], columns: Iterable[str]) -> pd.Data
     frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype="float64") for c in columns}).astype({"step": "int64"})
-    df = pd.concat(frames, ignore_index=True)
-    df = df[pd.to_numeric(df["step"], errors="coerce").notna()]
-    df["step"] = df["step"].astype("int64")
-    if not df["step"].is_monotonic_increasing or df["step"].duplicated().any():
+    if len(frames) == 1:
+        df = frames[0]
+    else:  # column by column: pd.concat on parquet-born frames copies block by block, 20x slower
+        df = pd.DataFrame({c: np.concatenate([f[c].to_numpy() for f in frames]) for c in columns}, copy=False)
+    if df["step"].dtype != "int64":
+        df = df[pd.to_numeric(df["step"], errors="coerce").notna()]
+        df = df.assign(step=df["step"].astype("int64"))
+    steps = df["step"].to_numpy()
+    if len(steps) > 1 and not (steps[1:] > steps[:-1]).all():  # a repeated step (resume) or out of order
         df = df.drop_duplicates("step", keep="last").sort_values("step", kind="stable")
     return df.reset_index(drop=True)
 

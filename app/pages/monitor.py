@@ -37,7 +37,7 @@ live = any(load.is_live(d) for d in run_dirs.values())
 
 @st.fragment(run_every=LIVE_REFRESH_S if live else None)
 def live_charts() -> None:
-    frames, eval_frames = {}, {}
+    frames, eval_frames, keys = {}, {}, []
     for name, d in run_dirs.items():
         if not d.exists():
             st.error(f"Run {name} is gone from the runs folder (deleted while shown).")
@@ -45,6 +45,7 @@ def live_charts() -> None:
         m, problems = load.metrics(d)
         ev, ev_problems = load.evals(d)
         show_problems(problems + ev_problems)
+        keys.append(load.run_key(d))
         if len(m):
             frames[name] = m
         if len(ev):
@@ -55,33 +56,32 @@ def live_charts() -> None:
         state = status["effective_state"]
         msg = f" — {status['message']}" if status.get("message") else ""
         st.markdown(f"**{head}**: `{state}` at step {status.get('step', 0)} on `{status.get('device', '?')}`{msg}")
+    keys = tuple(keys)
+
+    def draw(builder: str, columns: list, chart_key: str, where=st, **options) -> None:
+        source = frames if builder == "line_figure" else eval_frames
+        where.plotly_chart(load.figure(builder, keys, source, columns, x=x, colors=colors, **options), key=chart_key)
+
     if not frames:
         st.info("No metrics yet: the trainer writes its first rows a few seconds after it starts.")
     else:
-        st.plotly_chart(charts.line_figure(
-            frames, ["w_estimate"], x=x, method=method, weight=weight, colors=colors, log_y=log_y,
-            title="Critic's Wasserstein estimate E[D(x)] − E[D(G(z))] (falls as samples improve)",
-            y_title="W estimate"), key="chart_w")
+        smooth = dict(method=method, weight=weight)
+        draw("line_figure", ["w_estimate"], "chart_w", log_y=log_y, y_title="W estimate", **smooth,
+             title="Critic's Wasserstein estimate E[D(x)] − E[D(G(z))] (falls as samples improve)")
         if eval_frames:
             cols = [c for c in ("w1_exact", "w_heldout", "fid", "kid") if any(
                 c in f and f[c].notna().any() for f in eval_frames.values())]
-            st.plotly_chart(charts.evals_figure(eval_frames, cols, x=x, colors=colors,
-                                                title="Independent quality measure (evaluations)"), key="chart_q")
+            draw("evals_figure", cols, "chart_q", title="Independent quality measure (evaluations)")
         c1, c2 = st.columns(2)
-        c1.plotly_chart(charts.line_figure(frames, ["loss_d", "loss_g"], x=x, method=method, weight=weight,
-                                           colors=colors, title="Losses"), key="chart_losses")
+        draw("line_figure", ["loss_d", "loss_g"], "chart_losses", c1, title="Losses", **smooth)
         extras = [c for c in ("gp", "grad_norm", "clip_frac") if any(f[c].notna().any() for f in frames.values())]
         if extras:
-            c2.plotly_chart(charts.line_figure(frames, extras, x=x, method=method, weight=weight, colors=colors,
-                                               title="Lipschitz constraint"), key="chart_lip")
+            draw("line_figure", extras, "chart_lip", c2, title="Lipschitz constraint", **smooth)
         c1, c2 = st.columns(2)
-        c1.plotly_chart(charts.line_figure(frames, ["critic_iters"], x=x, method="none", colors=colors,
-                                           title="Critic iterations per step"), key="chart_iters")
-        c2.plotly_chart(charts.line_figure(frames, ["samples_per_s"], x=x, method=method, weight=weight,
-                                           colors=colors, title="Throughput"), key="chart_speed")
+        draw("line_figure", ["critic_iters"], "chart_iters", c1, title="Critic iterations per step", method="none")
+        draw("line_figure", ["samples_per_s"], "chart_speed", c2, title="Throughput", **smooth)
         if any(f["modes"].notna().any() for f in eval_frames.values()):
-            st.plotly_chart(charts.evals_figure(eval_frames, ["modes", "hq_frac"], x=x, colors=colors,
-                                                title="Mode coverage"), key="chart_modes")
+            draw("evals_figure", ["modes", "hq_frac"], "chart_modes", title="Mode coverage")
     if live and not any(load.is_live(d) for d in run_dirs.values() if d.exists()):
         st.rerun()  # the run just ended: redraw once with live refresh off
 

@@ -1,0 +1,191 @@
+"""AppTest tests of every dashboard page on fixture runs written with the project's own writers."""
+
+import json
+import os
+import shutil
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+from tests.fixtures import write_fixture_run
+from trainer import runfiles as rf
+
+MAIN = str(ROOT / "app" / "main.py")
+
+
+@pytest.fixture
+def runs(tmp_path, monkeypatch):
+    d = tmp_path / "runs"
+    d.mkdir()
+    monkeypatch.setenv("WGAN_RUNS", str(d))
+    return d
+
+
+def app(page=None, **params) -> AppTest:
+    at = AppTest.from_file(MAIN, default_timeout=60)
+    for k, v in params.items():
+        at.query_params[k] = v
+    if page:
+        at.switch_page(f"pages/{page}.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def traces(at) -> list[str]:
+    return [t.get("name") for pc in at.get("plotly_chart") for t in json.loads(pc.proto.spec)["data"]]
+
+
+def texts(at) -> str:
+    parts = [e.value for kind in ("markdown", "info", "warning", "error", "success", "caption") for e in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_empty_folder_offers_the_demo(runs, monkeypatch):
+    at = app()
+    assert "No runs yet" in texts(at)
+    calls = []
+    import app.launch as launch
+
+    class FakePopen:
+        def __init__(self, args, **kw):
+            assert isinstance(args, list) and not kw.get("shell")
+            calls.append(args)
+
+    monkeypatch.setattr(launch.subprocess, "Popen", FakePopen)
+    at.button[0].click().run()
+    assert not at.exception
+    assert len(calls) == 4
+    assert {(a[a.index("--algo") + 1] if "--algo" in a else "wgan-gp", a[a.index("--data") + 1] if "--data" in a
+             else "gaussians8") for a in calls} == {("wgan-gp", "gaussians8"), ("wgan", "gaussians8"),
+                                                    ("gan", "gaussians8"), ("wgan-gp", "digits")}
+    assert len(os.listdir(runs)) == 4
+    m = app("monitor")
+    assert "No metrics yet" in texts(m) or m.get("plotly_chart") == []
+
+
+def test_monitor_with_no_runs_says_so(runs):
+    assert "No runs" in texts(app("monitor"))
+
+
+def test_runs_table_shows_every_run_and_lost_state(runs):
+    write_fixture_run(runs, "a", n=300)
+    write_fixture_run(runs, "b", algo="gan", n=200, state="running")  # pid 999999 is not alive
+    at = app()
+    df = at.dataframe[0].value
+    assert set(df["run"]) == {"a", "b"}
+    assert df.set_index("run").loc["b", "state"] == "lost"
+    assert df.set_index("run").loc["a", "step"] == 300
+    assert df.set_index("run").loc["a", "quality"] > 0
+
+
+def test_monitor_draws_estimate_quality_and_samples(runs):
+    write_fixture_run(runs, "toy", n=1000)
+    at = app("monitor", run="toy")
+    names = traces(at)
+    assert "toy · W estimate (critic)" in names and "toy · W estimate (critic) (raw)" in names
+    assert "toy · exact W1 (OT)" in names and "toy · modes covered" in names
+    assert "toy · gradient penalty" in names
+    assert "generated" in names and "critic D(x)" in names  # 2-D samples with critic heatmap
+
+
+def test_sample_slider_moves_the_shown_step(runs):
+    write_fixture_run(runs, "img", algo="wgan", data="digits", n=500)
+    at = app("monitor", run="img")
+    slider = at.select_slider[0]
+    assert slider.value == 500
+    assert "step 500" in at.get("image")[0].proto.imgs[0].caption
+    slider.set_value(400).run()
+    assert not at.exception
+    assert "step 400" in at.get("image")[0].proto.imgs[0].caption
+
+
+def test_several_runs_overlay_with_one_colour_each(runs):
+    write_fixture_run(runs, "r1", n=300)
+    write_fixture_run(runs, "r2", algo="wgan", n=300)
+    at = AppTest.from_file(MAIN, default_timeout=60)
+    at.query_params["run"] = ["r1", "r2"]
+    at.switch_page("pages/monitor.py").run()
+    assert not at.exception
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    colours = {t["name"].split(" · ")[0]: t["line"]["color"] for t in spec["data"] if "(raw)" not in t["name"]}
+    assert set(colours) == {"r1", "r2"} and colours["r1"] != colours["r2"]
+    spec_losses = json.loads(at.get("plotly_chart")[2].proto.spec)
+    colours2 = {t["name"].split(" · ")[0]: t["line"]["color"] for t in spec_losses["data"] if "(raw)" not in t["name"]}
+    assert colours2 == colours
+
+
+def test_stop_button_writes_control_json(runs):
+    d = write_fixture_run(runs, "live", n=100, state="running")
+    rf.write_status(d, pid=os.getpid())  # alive: this process
+    at = app()
+    stop = next(b for b in at.button if b.label == "Stop run")
+    stop.click().run()
+    assert rf.read_control(d) == "stop"
+
+
+def test_torn_part_and_missing_files_give_messages_not_tracebacks(runs):
+    d = write_fixture_run(runs, "torn", n=400)
+    part = rf.part_files(d / "metrics")[-1]
+    part.write_bytes(part.read_bytes()[:50])
+    bare = runs / "bare"
+    bare.mkdir()
+    rf.write_status(bare, state="starting", pid=os.getpid(), step=0)
+    (runs / "junk").mkdir()
+    (runs / "junk" / "config.json").write_text("{not json")
+    at = app("monitor", run="torn")
+    assert "skipped unreadable file part-" in texts(at)
+    assert "torn · W estimate (critic)" in traces(at)
+    at = app("monitor", run="bare")
+    assert "No metrics yet" in texts(at) and "No samples yet" in texts(at)
+    at = app("monitor", run="junk")
+    assert "config.json is missing or unreadable" in texts(at)
+    app()  # the runs table copes with all three
+
+
+def test_run_deleted_while_shown(runs):
+    d = write_fixture_run(runs, "gone", n=100)
+    at = app("monitor", run="gone")
+    shutil.rmtree(d)
+    at.run()
+    assert not at.exception
+
+
+def test_run_names_leading_outside_are_not_shown(runs, tmp_path):
+    outside = tmp_path / "secret"
+    write_fixture_run(tmp_path, "secret", n=50)
+    at = app("monitor", run="../secret")
+    assert "secret" not in traces(at)
+    (runs / "link").symlink_to(outside)
+    assert rf.list_runs(runs) == []
+
+
+def test_start_form_refuses_bad_input_and_starts_a_valid_run(runs, monkeypatch):
+    import app.launch as launch
+
+    calls = []
+    monkeypatch.setattr(launch.subprocess, "Popen", lambda args, **kw: calls.append(args))
+    at = app()
+    form_data = next(s for s in at.selectbox if s.label == "Data")
+    form_data.set_value("folder")
+    next(t for t in at.text_input if t.label.startswith("Image folder")).set_value("/no/such/dir")
+    next(b for b in at.button if b.label == "Start").click().run()
+    assert "Not started" in texts(at) and "does not exist" in texts(at)
+    assert calls == [] and os.listdir(runs) == []
+    form_data = next(s for s in at.selectbox if s.label == "Data")
+    form_data.set_value("gaussians25")
+    next(n for n in at.number_input if n.label == "Generator steps").set_value(7)
+    next(b for b in at.button if b.label == "Start").click().run()
+    assert not at.exception
+    assert len(calls) == 1
+    args = calls[0]
+    assert args[1:3] == ["-m", "trainer"] and "--data" in args and args[args.index("--steps") + 1] == "7"
+    assert len(os.listdir(runs)) == 1
+
+
+def test_reproduce_command_lists_the_non_default_flags(runs):
+    write_fixture_run(runs, "r", algo="wgan", data="digits", n=123)
+    at = app()
+    code = "\n".join(c.value for c in at.code)
+    assert "python -m trainer --algo wgan --data digits --steps 123" in code
