@@ -9,10 +9,12 @@ every hit. Nothing here unpickles or writes anything.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -42,16 +44,81 @@ def _part(path: str, size: int, mtime_ns: int, columns: tuple[str, ...]) -> Opti
         return None  # reported by _table
 
 
+class _GrowingTable:
+    """One run folder's table, kept in arrays with spare room so a new part is appended in
+    place: a refresh costs the new rows, not a copy of the million before them."""
+
+    def __init__(self, columns: tuple[str, ...]):
+        self.columns, self.lock = columns, threading.Lock()
+        self.sig: Signature = ()
+        self.arrays: dict[str, np.ndarray] = {}
+        self.n = 0
+        self.frame = rf.combine_parts([], columns)
+        self.problems: tuple[str, ...] = ()
+
+    def update(self, folder: str, sig: Signature) -> tuple[pd.DataFrame, tuple[str, ...]]:
+        with self.lock:
+            if sig != self.sig:
+                grows = self.sig and sig[: len(self.sig)] == self.sig
+                if not (grows and self._append(folder, sig[len(self.sig):])):
+                    self._rebuild(folder, sig)
+                self.sig = sig
+            return self.frame, self.problems
+
+    def _read(self, folder: str, sig: Signature) -> tuple[list[pd.DataFrame], list[str]]:
+        frames, problems = [], []
+        for name, size, mtime in sig:
+            df = _part(os.path.join(folder, name), size, mtime, self.columns)
+            if df is None:
+                problems.append(f"skipped unreadable file {name}")
+            else:
+                frames.append(df)
+        return frames, problems
+
+    def _rebuild(self, folder: str, sig: Signature) -> None:
+        frames, problems = self._read(folder, sig)
+        df = rf.combine_parts(frames, self.columns)
+        self.n = len(df)
+        room = self.n + self.n // 4 + 4096  # spare rows for the parts still to come
+        self.arrays = {}
+        for c in self.columns:
+            v = df[c].to_numpy()
+            self.arrays[c] = np.empty(room, dtype=v.dtype)
+            self.arrays[c][: self.n] = v
+        self.problems = tuple(problems)
+        self._publish()
+
+    def _append(self, folder: str, new: Signature) -> bool:
+        frames, problems = self._read(folder, new)
+        df = rf.combine_parts(frames, self.columns)
+        last = self.arrays["step"][self.n - 1] if self.n else -1
+        if len(df) and df["step"].iloc[0] <= last:
+            return False  # steps overlap (a resume): rebuild with last-row-wins
+        need = self.n + len(df)
+        for c in self.columns:
+            a, v = self.arrays[c], df[c].to_numpy()
+            if need > len(a) or a.dtype != v.dtype:
+                grown = np.empty(max(need, int(len(a) * 1.5) + 1024), dtype=np.result_type(a.dtype, v.dtype))
+                grown[: self.n] = a[: self.n]
+                self.arrays[c] = a = grown
+            a[self.n: need] = v
+        self.n = need
+        self.problems += tuple(problems)
+        self._publish()
+        return True
+
+    def _publish(self) -> None:
+        # views on the arrays: rows below n never change, so earlier frames stay valid
+        self.frame = pd.DataFrame({c: a[: self.n] for c, a in self.arrays.items()}, copy=False)
+
+
 @st.cache_resource(max_entries=64, show_spinner=False)
+def _growing(folder: str, columns: tuple[str, ...]) -> _GrowingTable:
+    return _GrowingTable(columns)
+
+
 def _table(folder: str, sig: Signature, columns: tuple[str, ...]) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    frames, problems = [], []
-    for name, size, mtime in sig:
-        df = _part(os.path.join(folder, name), size, mtime, columns)
-        if df is None:
-            problems.append(f"skipped unreadable file {name}")
-        else:
-            frames.append(df)
-    return rf.combine_parts(frames, columns), tuple(problems)
+    return _growing(folder, columns).update(folder, sig)
 
 
 def metrics(run_dir: Path) -> tuple[pd.DataFrame, tuple[str, ...]]:
