@@ -12,6 +12,7 @@ import os
 import shlex
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +61,11 @@ def start_run(runs_dir: Path, cfg: TrainConfig, threads: int | None = None) -> s
     if threads:
         env["OMP_NUM_THREADS"] = str(threads)
     with open(run_dir / "launch.log", "ab") as out:
-        subprocess.Popen(args, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                         stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
+        proc = subprocess.Popen(args, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
+    # the trainer takes a few seconds to import torch: say at once that the run exists
+    rf.write_status(run_dir, state="starting", step=0, pid=getattr(proc, "pid", None), device=cfg.device,
+                    started_at=time.time(), message="starting the trainer")
     return run_dir.name
 
 

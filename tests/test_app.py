@@ -61,6 +61,8 @@ def test_empty_folder_offers_the_demo(runs, monkeypatch):
              else "gaussians8") for a in calls} == {("wgan-gp", "gaussians8"), ("wgan", "gaussians8"),
                                                     ("gan", "gaussians8"), ("wgan-gp", "digits")}
     assert len(os.listdir(runs)) == 4
+    assert "Started 4 runs" in texts(at)
+    assert len(at.dataframe[0].value) == 4  # listed at once, before the trainers write anything
     m = app("monitor")
     assert "No metrics yet" in texts(m) or m.get("plotly_chart") == []
 

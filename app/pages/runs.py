@@ -12,6 +12,8 @@ from trainer.config import ALGOS, DEVICES, IMAGE_DATA, TOY_DATA, ConfigError, Tr
 st.title("Runs")
 root, runs = available_runs()
 st.caption(f"Runs folder: `{root}`")
+if flash := st.session_state.pop("flash", None):
+    st.success(flash)
 
 if not runs:
     st.info("No runs yet. The demo trains WGAN-GP, WGAN and a vanilla GAN on the 8-Gaussians toy, and "
@@ -19,7 +21,7 @@ if not runs:
             "close this tab. It takes a few minutes on a laptop CPU.")
     if st.button("Start the demo", type="primary", icon=":material/play_arrow:"):
         started = launch.start_demo(root)
-        st.success(f"Started {len(started)} runs: " + ", ".join(started))
+        st.session_state["flash"] = f"Started {len(started)} runs: " + ", ".join(started)
         st.rerun()
 
 
@@ -90,5 +92,5 @@ with st.expander("Start a run", expanded=not runs):
         except ConfigError as e:
             st.error(f"Not started: {e}")
         else:
-            st.success(f"Started {name}. Follow it on the Monitor page.")
+            st.session_state["flash"] = f"Started {name}. Follow it on the Monitor page."
             st.rerun()
