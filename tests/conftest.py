@@ -7,6 +7,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("OMP_NUM_THREADS", "2")
+# one digit classifier (FID features) for the whole session, trained on first use
+os.environ.setdefault("WGAN_WATCH_CACHE", str(Path(os.environ.get("TMPDIR", "/tmp")) / "wgan-watch-test-cache"))
 
 
 @pytest.fixture

@@ -46,7 +46,7 @@ def test_empty_folder_offers_the_demo(runs, monkeypatch):
     at = app()
     assert "No runs yet" in texts(at)
     calls = []
-    import app.launch as launch
+    import trainer.spawn as launch
 
     class FakePopen:
         def __init__(self, args, **kw):
@@ -164,7 +164,7 @@ def test_run_names_leading_outside_are_not_shown(runs, tmp_path):
 
 
 def test_start_form_refuses_bad_input_and_starts_a_valid_run(runs, monkeypatch):
-    import app.launch as launch
+    import trainer.spawn as launch
 
     calls = []
     monkeypatch.setattr(launch.subprocess, "Popen", lambda args, **kw: calls.append(args))

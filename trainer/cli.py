@@ -43,7 +43,8 @@ def build_parser() -> OneLineParser:
         prog="python -m trainer",
         description="Train a WGAN, WGAN-GP or vanilla GAN and write a live run folder under runs/.",
         epilog="Examples: python -m trainer --algo wgan-gp --data gaussians8 --steps 5000 | "
-               "python -m trainer --resume runs/<name>",
+               "python -m trainer --resume runs/<name> | python -m trainer demo --data gaussians25 "
+               "(the WGAN-GP / WGAN / GAN trio in the background)",
     )
     p.add_argument("--config", metavar="FILE.json", help="Load settings from a JSON file (flags override it).")
     p.add_argument("--resume", metavar="RUN_DIR",
@@ -91,7 +92,34 @@ def config_from_args(ns: argparse.Namespace) -> tuple[TrainConfig, bool]:
     return cfg, False
 
 
+def demo_main(argv: Sequence[str]) -> int:
+    """`python -m trainer demo`: start WGAN-GP, WGAN and the vanilla GAN on the same data and seed."""
+    p = OneLineParser(prog="python -m trainer demo",
+                      description="Start the matched trio (WGAN-GP, WGAN, vanilla GAN) as background processes.")
+    p.add_argument("--data", default="gaussians8", help="any --data of the trainer (default: gaussians8)")
+    p.add_argument("--steps", type=int, default=TrainConfig.steps, help="generator steps for each run")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--runs-root", default="runs")
+    p.add_argument("--device", default="auto")
+    ns = p.parse_args(argv)
+    from . import spawn
+
+    try:
+        names = spawn.start_many(Path(ns.runs_root), spawn.trio(ns.data, steps=ns.steps, seed=ns.seed,
+                                                                device=ns.device))
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    for n in names:
+        print(Path(ns.runs_root) / n)
+    print("Training in the background; watch them with: streamlit run app/main.py (Compare page)")
+    return EXIT_OK
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["demo"]:
+        return demo_main(argv[1:])
     parser = build_parser()
     ns = parser.parse_args(argv)
     try:

@@ -115,6 +115,10 @@ class TrainConfig:
     """Generator steps between generator snapshots (safetensors, for the dashboard)."""
     checkpoint_every: int = 500
     """Generator steps between resumable checkpoints (checkpoints/last.pt)."""
+    inception_weights: Optional[str] = None
+    """Path to torch-fidelity's Inception-v3 weights on disk, for FID/KID/IS on any images (digits need none)."""
+    early_stop: int = 0
+    """Stop once the advisor has said 'plateaued' for this many generator steps, keeping the best snapshot (0: never)."""
     max_snapshots: int = 20
     """Generator snapshots kept; older ones are thinned evenly, the latest always kept."""
     flush_secs: float = 2.0
@@ -205,6 +209,9 @@ class TrainConfig:
         for name in ("eval_every", "sample_every", "snapshot_every", "checkpoint_every"):
             need(getattr(self, name) >= 1, f"{name} must be at least 1, got {getattr(self, name)}")
         need(10 <= self.eval_samples <= 100_000, f"eval_samples must be between 10 and 100000, got {self.eval_samples}")
+        need(self.early_stop >= 0, f"early_stop must be 0 or more, got {self.early_stop}")
+        if self.inception_weights:
+            need(os.path.isfile(self.inception_weights), f"inception weights {self.inception_weights!r} not found")
         need(self.max_snapshots >= 2, f"max_snapshots must be at least 2, got {self.max_snapshots}")
         need(self.flush_secs > 0, f"flush_secs must be greater than 0, got {self.flush_secs}")
         need(self.seed >= 0, f"seed must be 0 or more, got {self.seed}")

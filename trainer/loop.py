@@ -25,7 +25,8 @@ import torch
 from . import __version__, artifacts, runfiles
 from .config import FORMAT_VERSION, ConfigError, TrainConfig, data_slug
 from .data import load_data
-from .evaluate import toy_quality
+from .advice import advise, best_quality
+from .evaluate import ImageQuality, toy_quality
 from .models import build_models
 from .objectives import build_objective, critic_iters_at
 
@@ -39,6 +40,16 @@ CONTROL_CHECK_S = 0.5
 
 class Diverged(RuntimeError):
     pass
+
+
+def cache_dir(run_dir: Path) -> Path:
+    """Where trained helpers (the digit classifier) are kept: beside the runs, or $WGAN_WATCH_CACHE."""
+    return Path(os.environ.get("WGAN_WATCH_CACHE") or run_dir.parent / ".cache")
+
+
+def _kept(best_step) -> tuple[int, ...]:
+    """Snapshots that thinning must keep: the best one."""
+    return (best_step,) if best_step is not None else ()
 
 
 def pick_device(name: str) -> torch.device:
@@ -164,6 +175,16 @@ def _run(cfg: TrainConfig, run_dir: Path, device: torch.device, data, resume: bo
         evals.merge(keep_through_step=start)
         log.info("resumed at step %d", start)
     log.info("training %s on %s for %d steps on %s: %s", cfg.algo, cfg.data, cfg.steps, device, cfg.to_dict())
+    quality = None
+    if not cfg.is_toy:
+        quality = ImageQuality(cfg.channels, cfg.image_size, device, cache_dir(run_dir),
+                               cfg.inception_weights, n=cfg.eval_samples)
+        if quality.available:
+            quality.set_real(data.sample(cfg.eval_samples))
+            log.info("image quality: FID, KID and IS on %s features", quality.name)
+        else:
+            log.info("image quality: %s", quality.reason)
+    _, best_q, best_step = best_quality(runfiles.read_evals(run_dir)) if resume else (None, float("nan"), None)
 
     buf = torch.full((BUFFER_ROWS, len(DEVICE_STATS)), float("nan"), device=device)
     nan = torch.tensor(float("nan"), device=device)
@@ -197,6 +218,8 @@ def _run(cfg: TrainConfig, run_dir: Path, device: torch.device, data, resume: bo
         runfiles.write_status(run_dir, step=int(df["step"].iloc[-1]), **status)
 
     def evaluate(step: int) -> None:
+        """Quality measures into evals/; a snapshot whenever the quality is the best so far."""
+        nonlocal best_q, best_step
         G.eval()
         D.eval()
         with torch.no_grad():
@@ -207,9 +230,21 @@ def _run(cfg: TrainConfig, run_dir: Path, device: torch.device, data, resume: bo
                 row["w_heldout"] = float(D(data.held_out(n)).mean() - D(fake).mean())
             if cfg.is_toy:
                 row.update(toy_quality(cfg.data, data.sample(n), fake))
+            elif quality.available:
+                row.update(quality.score(fake))
         G.train()
         D.train()
         evals.write(pd.DataFrame([row]))
+        q = row.get("w1_exact", row.get("fid", float("nan")))
+        if math.isfinite(q) and not (q >= best_q):  # also when best_q is still NaN
+            best_q, best_step = q, step
+            artifacts.save_snapshot(run_dir, step, G, cfg.max_snapshots, protect=(step,))
+            status["best_step"] = step
+
+    def plateaued_for(step: int) -> int:
+        """Generator steps the advisor has called this run plateaued (0 if it is not)."""
+        advice = advise(runfiles.read_metrics(run_dir), runfiles.read_evals(run_dir))
+        return step - advice.since_step if advice.verdict == "plateaued" else 0
 
     def write_samples(step: int) -> None:
         G.eval()
@@ -274,16 +309,18 @@ def _run(cfg: TrainConfig, run_dir: Path, device: torch.device, data, resume: bo
             if due["sample_every"]:
                 write_samples(step)
             if due["snapshot_every"]:
-                artifacts.save_snapshot(run_dir, step, G, cfg.max_snapshots)
+                artifacts.save_snapshot(run_dir, step, G, cfg.max_snapshots, protect=_kept(best_step))
             if due["checkpoint_every"]:
                 checkpoint(step)
+            if cfg.early_stop and due["eval_every"] and (flat := plateaued_for(step)) >= cfg.early_stop:
+                stop.reason = (f"early stop: plateaued for {flat} steps; the best snapshot is step {best_step}")
             bar.update(1)
         flush()
         if step < cfg.steps:  # stopped early: keep everything up to here
             status["state"] = "stopping"
             runfiles.write_status(run_dir, state="stopping", step=step, message=stop.reason or "")
             write_samples(step)
-            artifacts.save_snapshot(run_dir, step, G, cfg.max_snapshots)
+            artifacts.save_snapshot(run_dir, step, G, cfg.max_snapshots, protect=_kept(best_step))
             checkpoint(step)
             log.info("stopped at step %d: %s", step, stop.reason)
             runfiles.write_status(run_dir, state="stopped", step=step, message=f"stopped: {stop.reason}")

@@ -26,7 +26,8 @@ import pyarrow.parquet as pq
 
 METRIC_COLUMNS = ("step", "time", "elapsed", "w_estimate", "loss_d", "loss_g", "d_real", "d_fake",
                   "gp", "grad_norm", "clip_frac", "critic_iters", "samples_per_s")
-EVAL_COLUMNS = ("step", "time", "w1_exact", "modes", "hq_frac", "fid", "kid", "w_heldout")
+EVAL_COLUMNS = ("step", "time", "w1_exact", "modes", "hq_frac", "fid", "kid", "w_heldout",
+                "fid_features", "inception_score")
 STATES = ("starting", "running", "stopping", "finished", "stopped", "diverged", "failed")
 ACTIVE_STATES = ("starting", "running", "stopping")
 STALE_HEARTBEAT_S = 120.0  # a run on another host with no heartbeat for this long is lost

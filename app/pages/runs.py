@@ -3,10 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from app import launch, load
+from app import load
 from app.settings import LIVE_REFRESH_S
 from app.widgets import available_runs
 from trainer import runfiles as rf
+from trainer import spawn
 from trainer.config import ALGOS, DEVICES, IMAGE_DATA, TOY_DATA, ConfigError, TrainConfig
 
 st.title("Runs")
@@ -20,7 +21,7 @@ if not runs:
             "WGAN-GP on 5,000 embedded MNIST digits, in background processes that keep going when you "
             "close this tab. It takes a few minutes on a laptop CPU.")
     if st.button("Start the demo", type="primary", icon=":material/play_arrow:"):
-        started = launch.start_demo(root)
+        started = spawn.start_demo(root)
         st.session_state["flash"] = f"Started {len(started)} runs: " + ", ".join(started)
         st.rerun()
 
@@ -47,7 +48,7 @@ def runs_table() -> None:
         c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
         target = c1.selectbox("Running", live, key="stop_target")
         if c2.button("Stop run", icon=":material/stop:"):
-            launch.stop_run(rf.resolve_run(root, target))
+            rf.write_control(rf.resolve_run(root, target), "stop")
             st.toast(f"Asked {target} to stop: it saves a checkpoint and ends at its next step.")
 
 
@@ -60,7 +61,7 @@ if runs:
         if cfg is None:
             st.warning(f"{name} has no readable config.json.")
         else:
-            st.code(launch.command_line(cfg), language="bash")
+            st.code(spawn.command_line(cfg), language="bash")
 
 with st.expander("Start a run", expanded=not runs):
     with st.form("start"):
@@ -88,7 +89,7 @@ with st.expander("Start a run", expanded=not runs):
                       batch_size=batch, n_critic=n_critic, seed=int(seed), lr_d=lr_d, lr_g=lr_g, width=width,
                       device=device, gp_lambda=gp_lambda, clip=float(clip), latent_dim=latent)
         try:
-            name = launch.start_run(root, TrainConfig(**fields))
+            name = spawn.start_run(root, TrainConfig(**fields))
         except ConfigError as e:
             st.error(f"Not started: {e}")
         else:

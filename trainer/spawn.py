@@ -1,8 +1,8 @@
-"""Starting and stopping trainer processes from the dashboard (its only writes besides control.json).
+"""Starting trainer processes in the background: the dashboard's Start buttons and `python -m trainer demo`.
 
 A run is started as `python -m trainer` with an argument list built from a
 validated TrainConfig: never a shell string. The process gets its own session so
-it outlives the browser tab and the dashboard.
+it outlives the browser tab and the dashboard. No torch import.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from trainer import runfiles as rf
-from trainer.config import TrainConfig, data_slug
+from . import runfiles as rf
+from .config import TrainConfig, data_slug
 
-from .settings import REPO_ROOT
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 DEMO = (
     dict(algo="wgan-gp", data="gaussians8"),
@@ -69,11 +69,25 @@ def start_run(runs_dir: Path, cfg: TrainConfig, threads: int | None = None) -> s
     return run_dir.name
 
 
-def start_demo(runs_dir: Path, **overrides: Any) -> list[str]:
+def start_many(runs_dir: Path, configs: list[TrainConfig]) -> list[str]:
+    """Start several runs at once, sharing the CPU fairly (validated all before any starts)."""
+    for cfg in configs:
+        cfg.resolved()
+    threads = max(1, (os.cpu_count() or 1) // len(configs))
+    return [start_run(runs_dir, cfg, threads=threads) for cfg in configs]
+
+
+def start_demo(runs_dir: Path) -> list[str]:
     """The embedded demo: WGAN-GP, WGAN and the vanilla GAN on gaussians8, and WGAN-GP on digits."""
-    threads = max(1, (os.cpu_count() or 1) // len(DEMO))  # four trainers share the CPU fairly
-    return [start_run(runs_dir, TrainConfig(**{**d, **overrides}), threads=threads) for d in DEMO]
+    return start_many(runs_dir, [TrainConfig(**d) for d in DEMO])
 
 
-def stop_run(run_dir: Path) -> None:
-    rf.write_control(run_dir, "stop")
+def trio(data: str = "gaussians8", **overrides: Any) -> list[TrainConfig]:
+    """The matched comparison: WGAN, WGAN-GP and the vanilla GAN on the same data, seed and models."""
+    from .config import is_toy
+
+    if not is_toy(data):
+        overrides.setdefault("critic_norm", "layer")  # the one norm all three can use: same critic body
+    return [TrainConfig(algo=a, data=data, **overrides) for a in ("wgan-gp", "wgan", "gan")]
+
+
