@@ -44,8 +44,8 @@ def _faint(color: str) -> str:
 
 
 def _layout(fig: go.Figure, title: str, x: str, y_title: str, log_y: bool) -> go.Figure:
-    fig.update_layout(title=title, height=320, margin=dict(l=10, r=10, t=40, b=10), hovermode="x unified",
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
+    fig.update_layout(title=title, height=360, margin=dict(l=10, r=10, t=40, b=10), hovermode="x unified",
+                      legend=dict(orientation="h", yanchor="top", y=-0.3, xanchor="left", x=0),
                       xaxis_title=X_AXES[x], yaxis_title=y_title)
     if log_y:
         fig.update_yaxes(type="log")

@@ -236,3 +236,44 @@ def figure(builder: str, key: tuple, frames: dict, columns, **options):
     (run_key of each run)."""
     options_key = repr((list(columns), sorted(options.items())))
     return _figure(builder, key, options_key, frames, list(columns), options)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _advice(key: tuple, snaps: tuple[int, ...], state: str, _m: pd.DataFrame, _ev: pd.DataFrame):
+    from trainer.advice import advise, estimate_tracks_quality
+
+    return advise(_m, _ev, snapshot_steps=snaps, state=state), estimate_tracks_quality(_m, _ev)
+
+
+def advice(run_dir: Path):
+    """(Advice, (rank corr. over the run, over its second half, quality column)) for a run."""
+    m, _ = metrics(run_dir)
+    ev, _ = evals(run_dir)
+    snaps = tuple(s for s, _ in rf.list_snapshots(run_dir))
+    return _advice(run_key(run_dir), snaps, status(run_dir)["effective_state"], m, ev)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _comparison(key: tuple, _m: pd.DataFrame, _ev: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    from trainer.advice import normalised, oscillation_index
+
+    from .series import downsample_indices
+
+    frame = pd.DataFrame({"step": _m["step"], "elapsed": _m["elapsed"], "time": _m["time"],
+                          "loss_d": normalised(_m["loss_d"]), "loss_g": normalised(_m["loss_g"]),
+                          "w_estimate": _m["w_estimate"]})
+    spark = _m["loss_d"].to_numpy(dtype=float)
+    idx = downsample_indices(spark, 120)
+    row = {"oscillation loss_d": oscillation_index(_m["loss_d"]), "oscillation loss_g": oscillation_index(_m["loss_g"]),
+           "oscillation W": oscillation_index(_m["w_estimate"]), "loss_d": [float(v) for v in spark[idx]]}
+    for col in ("modes", "hq_frac", "w1_exact", "fid"):
+        if col in _ev and _ev[col].notna().any():
+            row[col] = float(_ev[col].dropna().iloc[-1])
+    return frame, row
+
+
+def comparison(run_dir: Path) -> tuple[pd.DataFrame, dict]:
+    """(losses normalised to their 5-95% range, one table row with oscillation indices) for a run."""
+    m, _ = metrics(run_dir)
+    ev, _ = evals(run_dir)
+    return _comparison(run_key(run_dir), m, ev)

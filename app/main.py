@@ -1,4 +1,7 @@
-"""WGAN Watch dashboard: `streamlit run app/main.py [-- --runs-dir PATH]`. Routing only."""
+"""WGAN Watch dashboard: `streamlit run app/main.py [-- --runs-dir PATH]`. Routing only.
+
+The pages live in app/views/, not app/pages/: Streamlit serves a folder named pages/
+as pages of their own, which would let a URL run a page without this router."""
 
 import sys
 from pathlib import Path
@@ -9,7 +12,8 @@ import streamlit as st  # noqa: E402
 
 st.set_page_config(page_title="WGAN Watch", page_icon="📉", layout="wide")
 page = st.navigation([
-    st.Page("pages/runs.py", title="Runs", icon=":material/list:", default=True),
-    st.Page("pages/monitor.py", title="Monitor", icon=":material/monitoring:"),
+    st.Page("views/runs.py", title="Runs", icon=":material/list:", default=True),
+    st.Page("views/monitor.py", title="Monitor", icon=":material/monitoring:"),
+    st.Page("views/compare.py", title="Compare", icon=":material/compare:"),
 ])
 page.run()

@@ -34,3 +34,35 @@ def show_problems(problems) -> None:
 def no_runs_message(root: Path) -> None:
     st.info(f"No runs in `{root}` yet. Start one on the **Runs** page, or point the dashboard at a runs "
             "folder with `streamlit run app/main.py -- --runs-dir PATH`.")
+
+
+VERDICT_ICONS = {"improving": ":material/trending_down:", "plateaued": ":material/horizontal_rule:",
+                 "getting worse": ":material/trending_up:", "unstable": ":material/warning:",
+                 "diverged": ":material/error:", "too early": ":material/hourglass_empty:"}
+
+
+def advice_card(run_dir: Path) -> None:
+    """The stop advisor's verdict in plain words, the numbers behind it, and its warnings."""
+    from . import load
+
+    adv, (rho_all, rho_last, q_col) = load.advice(run_dir)
+    box = st.error if adv.verdict in ("diverged", "getting worse") else (
+        st.warning if adv.verdict == "unstable" else st.success if adv.verdict == "plateaued" else st.info)
+    box(f"**Should I stop?** {adv.headline}", icon=VERDICT_ICONS.get(adv.verdict))
+    for w in adv.warnings:
+        st.warning(w, icon=":material/warning:")
+    c = st.columns(4)
+    c[0].metric("Verdict", adv.verdict, help="improving, plateaued, getting worse, unstable, diverged")
+    if "relative change over window" in adv.numbers:
+        c[1].metric("Change over window", f"{adv.numbers['relative change over window']:+.1%}",
+                    help=f"median estimate, second half vs first half of the last "
+                         f"{adv.numbers['window (steps)']} steps; noise SD {adv.numbers['noise (SD per step)']:.3g}")
+    if "best quality" in adv.numbers:
+        snap = "snapshot kept" if adv.numbers["snapshot at best step"] else "no snapshot there"
+        c[2].metric(f"Best {adv.numbers['quality measure']}", f"{adv.numbers['best quality']:.4g}",
+                    f"step {adv.numbers['best at step']} ({snap})", delta_color="off")
+    if q_col:
+        c[3].metric("Estimate tracks quality", f"ρ = {rho_all:.2f}" if rho_all == rho_all else "n/a",
+                    f"second half ρ = {rho_last:.2f}" if rho_last == rho_last else None, delta_color="off",
+                    help=f"Spearman rank correlation of the smoothed estimate with {q_col} at the evaluation "
+                         "steps; near +1 means the estimate falls when the samples get better.")

@@ -57,7 +57,7 @@ def main() -> None:
         st.cache_data.clear()
         at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=120)
         at.query_params["run"] = "big"
-        at.switch_page("pages/monitor.py")
+        at.switch_page("views/monitor.py")
         t = time.perf_counter()
         at.run()
         opens.append(time.perf_counter() - t)

@@ -107,3 +107,20 @@ def test_oscillation_index_separates_steady_from_swinging():
 def test_normalised_maps_the_bulk_to_unit_range():
     y = normalised(np.linspace(10, 20, 101))
     assert y[5] == pytest.approx(0.0) and y[95] == pytest.approx(1.0)
+
+
+def test_estimate_tracks_quality_rank_correlation():
+    from trainer.advice import estimate_tracks_quality
+
+    ev = pd.DataFrame({"step": np.arange(100, 2001, 100)})
+    ev["w1_exact"] = np.interp(ev["step"], steps, FALLING) * 0.3
+    r_all, r_last, col = estimate_tracks_quality(run(FALLING), ev)
+    assert col == "w1_exact" and r_all > 0.9 and r_last > 0.5
+    ev["w1_exact"] = -ev["w1_exact"]
+    assert estimate_tracks_quality(run(FALLING), ev)[0] < -0.9
+
+
+def test_a_million_step_run_is_judged_like_its_short_self():
+    long = np.repeat(FLAT_AFTER, 500)  # the same shape over 1,000,000 steps
+    a = advise(run(long))
+    assert a.verdict == "plateaued" and 550 * 500 <= a.since_step <= 750 * 500

@@ -27,7 +27,7 @@ def app(page=None, **params) -> AppTest:
     for k, v in params.items():
         at.query_params[k] = v
     if page:
-        at.switch_page(f"pages/{page}.py")
+        at.switch_page(f"views/{page}.py")
     at.run()
     assert not at.exception, at.exception
     return at
@@ -108,7 +108,7 @@ def test_several_runs_overlay_with_one_colour_each(runs):
     write_fixture_run(runs, "r2", algo="wgan", n=300)
     at = AppTest.from_file(MAIN, default_timeout=60)
     at.query_params["run"] = ["r1", "r2"]
-    at.switch_page("pages/monitor.py").run()
+    at.switch_page("views/monitor.py").run()
     assert not at.exception
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     colours = {t["name"].split(" · ")[0]: t["line"]["color"] for t in spec["data"] if "(raw)" not in t["name"]}

@@ -142,6 +142,41 @@ def _warnings(m: pd.DataFrame, evals: pd.DataFrame, win: pd.DataFrame, noise: fl
     return out
 
 
+def _decimate(metrics: pd.DataFrame, max_rows: int = 20_000) -> pd.DataFrame:
+    """Block means of a long run (the last step of each block kept): verdicts are about trends,
+    and block means keep the noise test consistent (it is measured on the same blocks)."""
+    k = len(metrics) // max_rows
+    if k < 2:
+        return metrics
+    cols = ["w_estimate", "loss_d", "loss_g", "gp", "clip_frac"]
+    n = len(metrics) - len(metrics) % k
+    tail = metrics.iloc[len(metrics) - n:]
+    out = {c: tail[c].to_numpy(np.float64).reshape(-1, k).mean(1) for c in cols}
+    out["step"] = tail["step"].to_numpy().reshape(-1, k)[:, -1]
+    return pd.DataFrame(out)
+
+
+def estimate_tracks_quality(metrics: pd.DataFrame, evals: pd.DataFrame) -> tuple[float, float, Optional[str]]:
+    """Spearman rank correlation of the (smoothed) estimate with the quality measure at the
+    evaluation steps: over the whole run and over its second half. Near +1: the estimate
+    falls when the samples get better, as the WGAN paper claims."""
+    q_col = quality_column(evals)
+    if q_col is None or "w_estimate" not in metrics or metrics["w_estimate"].notna().sum() < 10:
+        return float("nan"), float("nan"), q_col
+    ev = evals[["step", q_col]].dropna()
+    m = metrics[["step", "w_estimate"]].dropna()
+    est = np.interp(ev["step"], m["step"], rolling_median(m["w_estimate"].to_numpy(np.float64), 25))
+
+    def rho(a, b) -> float:
+        if len(a) < 4:
+            return float("nan")
+        return float(pd.Series(a).rank().corr(pd.Series(b).rank()))
+
+    q = ev[q_col].to_numpy()
+    half = len(q) // 2
+    return rho(est, q), rho(est[half:], q[half:]), q_col
+
+
 def advise(metrics: pd.DataFrame, evals: Optional[pd.DataFrame] = None, snapshot_steps: Iterable[int] = (),
            state: Optional[str] = None) -> Advice:
     """Is the run still improving? A verdict in plain words, with the numbers behind it."""
@@ -158,6 +193,7 @@ def advise(metrics: pd.DataFrame, evals: Optional[pd.DataFrame] = None, snapshot
         step = int(bad["step"].iloc[0]) if len(bad) else None
         return Advice("diverged", "The run diverged: a loss became NaN or infinite. Restart from a checkpoint "
                       "with a lower learning rate.", step, numbers)
+    metrics = _decimate(metrics)
     n = len(metrics)
     if n < MIN_ROWS:
         return Advice("too early", f"Too early to tell: {n} steps so far (the advisor starts at {MIN_ROWS}).",

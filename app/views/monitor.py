@@ -7,7 +7,7 @@ import streamlit as st
 
 from app import charts, load
 from app.settings import LIVE_REFRESH_S
-from app.widgets import available_runs, no_runs_message, pick_runs, show_problems
+from app.widgets import advice_card, available_runs, no_runs_message, pick_runs, show_problems
 from trainer import runfiles as rf
 
 st.title("Monitor")
@@ -62,6 +62,8 @@ def live_charts() -> None:
         source = frames if builder == "line_figure" else eval_frames
         where.plotly_chart(load.figure(builder, keys, source, columns, x=x, colors=colors, **options), key=chart_key)
 
+    if head in frames:
+        advice_card(run_dirs[head])
     if not frames:
         st.info("No metrics yet: the trainer writes its first rows a few seconds after it starts.")
     else:
