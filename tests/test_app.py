@@ -4,6 +4,8 @@ import json
 import os
 import shutil
 
+import pandas as pd
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -191,3 +193,44 @@ def test_reproduce_command_lists_the_non_default_flags(runs):
     at = app()
     code = "\n".join(c.value for c in at.code)
     assert "python -m trainer --algo wgan --data digits --steps 123" in code
+
+
+def test_monitor_shows_the_advisor_card_with_rank_correlation(runs):
+    write_fixture_run(runs, "toy", n=1000)
+    at = app("monitor", run="toy")
+    assert any("Should I stop?" in str(e.value) for kind in ("info", "success", "warning", "error")
+               for e in getattr(at, kind))
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Verdict"] in ("improving", "plateaued")
+    assert metrics["Estimate tracks quality"].startswith("ρ = 0.9") or metrics["Estimate tracks quality"] == "ρ = 1.00"
+    assert "Best w1_exact" in metrics
+
+
+def test_compare_page_shows_oscillation_modes_and_samples_side_by_side(runs):
+    write_fixture_run(runs, "g-wgan-gp", algo="wgan-gp", n=600)
+    write_fixture_run(runs, "g-gan", algo="gan", n=600)
+    at = AppTest.from_file(MAIN, default_timeout=60)
+    at.query_params["cmp"] = ["g-wgan-gp", "g-gan"]
+    at.switch_page("views/compare.py").run()
+    assert not at.exception
+    table = at.dataframe[0].value.set_index("run")
+    assert set(table.index) == {"g-wgan-gp", "g-gan"}
+    assert table.loc["g-wgan-gp", "oscillation W"] < 1 and pd.isna(table.loc["g-gan", "oscillation W"])
+    assert len(table.loc["g-gan", "loss_d"]) > 10  # the sparkline's points
+    names = traces(at)
+    assert "g-gan · critic loss" in names and "g-wgan-gp · W estimate (critic)" in names
+    assert "g-gan · modes covered" in names and "g-wgan-gp · high-quality share" in names
+    assert sum(n == "generated" for n in names) == 2  # one scatter per run at the common step
+    assert at.select_slider[0].value == 600
+
+
+def test_compare_page_starts_the_trio(runs, monkeypatch):
+    import trainer.spawn as spawn
+
+    calls = []
+    monkeypatch.setattr(spawn.subprocess, "Popen", lambda args, **kw: calls.append(args))
+    at = app("compare")
+    next(b for b in at.button if b.label == "Start the trio").click().run()
+    assert not at.exception
+    algos = sorted(a[a.index("--algo") + 1] if "--algo" in a else "wgan-gp" for a in calls)
+    assert algos == ["gan", "wgan", "wgan-gp"]

@@ -115,6 +115,23 @@ def best_quality(evals: pd.DataFrame) -> tuple[Optional[str], float, Optional[in
     return col, float(q.loc[i, col]), int(q.loc[i, "step"])
 
 
+def _quality_worse(evals: pd.DataFrame, q_col: Optional[str]) -> Optional[tuple[int, float, float]]:
+    """(best step, best, now) when the quality measure is clearly worse than its best.
+
+    Each evaluation is itself noisy (W1 from 1,000 samples varies by ~0.02), so both the
+    best and the latest are medians of three neighbouring evaluations: one lucky or
+    unlucky evaluation neither sets the best nor calls the run worse."""
+    if not q_col or evals[q_col].notna().sum() < 6:
+        return None
+    q = evals[["step", q_col]].dropna().reset_index(drop=True)
+    med = q[q_col].rolling(3, center=True, min_periods=2).median().to_numpy()
+    i = int(np.nanargmin(med))
+    now = float(np.median(q[q_col].tail(3)))
+    if i < len(q) - 3 and now > med[i] * (1 + QUALITY_WORSE):
+        return int(q["step"].iloc[i]), float(med[i]), now
+    return None
+
+
 def _warnings(m: pd.DataFrame, evals: pd.DataFrame, win: pd.DataFrame, noise: float, level: float) -> list[str]:
     out = []
     y = win["w_estimate"].to_numpy(dtype=np.float64)
@@ -222,13 +239,12 @@ def advise(metrics: pd.DataFrame, evals: Optional[pd.DataFrame] = None, snapshot
     if noise > NOISE_UNSTABLE * max(abs(level), 1e-12):
         return Advice("unstable", "Unstable: the estimate's noise is larger than the estimate, so it cannot tell "
                       "whether samples improve. See the warnings.", None, numbers, warnings)
-    if q_col and evals[q_col].notna().sum() >= 4:
-        q = evals[["step", q_col]].dropna()
-        recent = q[q_col].tail(2).to_numpy()
-        if q_step < int(q["step"].iloc[-1]) and (recent > q_best * (1 + QUALITY_WORSE)).all():
-            snap = "a snapshot from then exists" if q_step in snaps else "no snapshot was kept at that step"
-            return Advice("getting worse", f"Getting worse since step {q_step}: {q_col} was best there "
-                          f"({q_best:.4g}) and is now {recent[-1]:.4g}; {snap}.", q_step, numbers, warnings)
+    worse = _quality_worse(evals, q_col)
+    if worse is not None:
+        best_step, best, now = worse
+        snap = "a snapshot from then exists" if best_step in snaps else "no snapshot was kept at that step"
+        return Advice("getting worse", f"Getting worse since step {best_step}: {q_col} was best there "
+                      f"({best:.4g}) and is now {now:.4g}; {snap}.", best_step, numbers, warnings)
     if z < -Z_SIGNIFICANT and rel < -REL_IMPROVING:
         return Advice("improving", f"Still improving: the estimate fell {abs(rel):.0%} over the last "
                       f"{numbers['window (steps)']} steps. Keep training.", None, numbers, warnings)
@@ -237,7 +253,9 @@ def advise(metrics: pd.DataFrame, evals: Optional[pd.DataFrame] = None, snapshot
         return Advice("getting worse", f"Getting worse since step {since}: the estimate rose {rel:.0%} over the "
                       "last part of the run.", since, numbers, warnings)
     # plateaued: since the first step from which the smoothed estimate stays in a band around its end
-    tol = max(0.05 * abs(s[-1]), 2 * _robust_sd(w - rolling_median(w, max(5, len(w) // 10))) / np.sqrt(max(5, n // 50)))
+    # (on a heavier smoothing than the verdict's: "since" is about the trend, not the wiggles)
+    s = rolling_median(y, max(5, n // 10))
+    tol = max(0.1 * abs(s[-1]), 2 * noise / np.sqrt(max(5, n // 10)))
     outside = np.nonzero(np.abs(s - s[-1]) > tol)[0]
     since = int(steps[outside[-1] + 1]) if len(outside) and outside[-1] + 1 < n else int(steps[0])
     return Advice("plateaued", f"Plateaued since step {since}: the estimate moved {rel:+.1%} over the last "
