@@ -15,5 +15,6 @@ page = st.navigation([
     st.Page("views/runs.py", title="Runs", icon=":material/list:", default=True),
     st.Page("views/monitor.py", title="Monitor", icon=":material/monitoring:"),
     st.Page("views/compare.py", title="Compare", icon=":material/compare:"),
+    st.Page("views/latent.py", title="Latent lab", icon=":material/tune:"),
 ])
 page.run()

@@ -65,3 +65,20 @@ def write_fixture_run(runs: Path, name: str, algo: str = "wgan-gp", data: str = 
             rf.atomic_write_bytes(d / "samples" / f"step_{s:08d}.png", buf.getvalue())
     (d / "trainer.log").write_text("2026-01-01 INFO training\n2026-01-01 INFO finished\n")
     return d
+
+
+def write_generator_run(runs: Path, name: str, data: str = "digits", steps: tuple[int, ...] = (100, 200)) -> Path:
+    """A run with real (untrained, seeded) generator snapshots, for the latent lab."""
+    import torch
+
+    from trainer.artifacts import save_snapshot
+    from trainer.models import build_models
+
+    d = write_fixture_run(runs, name, data=data, n=max(steps))
+    cfg = TrainConfig(data=data, width=8).resolved()
+    rf.atomic_write_json(d / "config.json", {"format": FORMAT_VERSION, "version": "test", **cfg.to_dict()})
+    for i, s in enumerate(steps):
+        torch.manual_seed(i)
+        G, _ = build_models(cfg)
+        save_snapshot(d, s, G.eval(), keep=20)
+    return d

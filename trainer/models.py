@@ -28,6 +28,10 @@ class MLPGenerator(nn.Module):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z)
 
+    def hidden(self, z: torch.Tensor) -> torch.Tensor:
+        """The first hidden layer's activations (for GANSpace directions)."""
+        return self.net[:2](z)
+
 
 class MLPCritic(nn.Module):
     def __init__(self, width: int, in_dim: int = 2):
@@ -75,6 +79,10 @@ class DCGenerator(nn.Module):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         h = self.project(z).view(-1, self.c0, self.s0, self.s0)  # (N, c0, s0, s0)
         return self.net(h)
+
+    def hidden(self, z: torch.Tensor) -> torch.Tensor:
+        """The first hidden layer's activations (for GANSpace directions)."""
+        return self.project(z)
 
 
 class DCCritic(nn.Module):

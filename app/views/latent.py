@@ -1,0 +1,138 @@
+"""Latent lab: move a trained generator's latents with sliders, interpolate, and make demo loops."""
+
+import random
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from app import charts, lab, load
+from app.lab_state import INTERPOLATIONS, METHODS, LabState
+from app.widgets import available_runs, no_runs_message
+from trainer import runfiles as rf
+
+st.title("Latent lab")
+root, runs = available_runs()
+if not runs:
+    no_runs_message(root)
+    st.stop()
+runs = [r for r in runs if rf.list_snapshots(rf.resolve_run(root, r))]
+if not runs:
+    st.info("No run has a generator snapshot yet: the trainer saves one every --snapshot-every steps and at the end.")
+    st.stop()
+
+state = LabState.from_params(st.query_params.to_dict())
+run = st.selectbox("Run", runs, index=runs.index(state.run) if state.run in runs else 0)
+run_dir = rf.resolve_run(root, run)
+snaps = [s for s, _ in rf.list_snapshots(run_dir)]
+step = snaps[-1] if len(snaps) == 1 else st.select_slider(
+    "Snapshot step", snaps, value=state.step if state.step in snaps else snaps[-1],
+    help="Watch how the same latent's sample changed during training.")
+G = lab.model(run_dir, step)
+cfg = load.train_config(run_dir)
+toy = bool(cfg and cfg.is_toy)
+state.run, state.step = run, step
+
+
+def sync_url() -> None:
+    st.query_params.from_dict(state.to_params())
+
+
+@st.fragment
+def sliders() -> None:
+    """Only this part reruns when a slider moves: the new sample is all that is computed."""
+    st.subheader("Directions")
+    c1, c2, c3 = st.columns([1, 1, 2], vertical_alignment="bottom")
+    st.session_state.setdefault("lab_seed", state.seed)
+    if c2.button("Random seed", icon=":material/casino:"):
+        st.session_state["lab_seed"] = random.randrange(100_000)
+    state.seed = int(c1.number_input("Seed", 0, 2**31 - 1, key="lab_seed"))
+    method = c3.radio("Directions", METHODS, index=METHODS.index(state.method), horizontal=True,
+                      format_func={"sefa": "SeFa (first layer's singular vectors)",
+                                   "ganspace": "GANSpace (PCA of first layer)", "raw": "raw z (advanced)"}.get)
+    if method != state.method:
+        state.method, state.amounts = method, []
+    k = min(G.latent_dim, 16 if method == "raw" else 6)
+    dirs = lab.model_directions(run_dir, step, method, k)
+    cols = st.columns(min(k, 4))
+    amounts = []
+    for i in range(len(dirs)):
+        default = state.amounts[i] if i < len(state.amounts) else 0.0
+        label = f"z[{i}]" if method == "raw" else f"direction {i + 1}"
+        amounts.append(cols[i % len(cols)].slider(label, -3.0, 3.0, float(default), 0.1, key=f"lab_{method}_{i}",
+                                                  help="standard deviations along this direction"))
+    state.amounts = amounts
+    sync_url()
+    if toy:
+        z = lab.moved_latents(G, list(range(state.seed, state.seed + 512)), dirs, amounts)
+        pts = lab.toy_points(G, z)
+        fig = _toy_background(step)
+        fig.add_trace(go.Scattergl(x=pts[:, 0], y=pts[:, 1], mode="markers", name="generated (moved)",
+                                   marker=dict(size=4, color="#ff7f0e")))
+        st.plotly_chart(fig, key="lab_points")
+    else:
+        z = lab.moved_latents(G, list(range(state.seed, state.seed + lab.GRID_SEEDS)), dirs, amounts)
+        st.image(lab.image_grid_png(G, z, ncol=lab.GRID_SEEDS), caption=f"seeds {state.seed}–"
+                 f"{state.seed + lab.GRID_SEEDS - 1} moved together, snapshot step {step}")
+    with st.expander("Copy as Python"):
+        st.code(lab.python_snippet(run_dir, step, state.seed, method, amounts), language="python")
+
+
+def _toy_background(at_step: int) -> go.Figure:
+    """Real points and the critic's heatmap from the saved sample nearest this step."""
+    files = rf.step_files(run_dir / "samples", "parquet")
+    before = [p for s, p in files if s <= at_step] or [p for _, p in files]
+    df = load.toy_sample(before[-1]) if before else None
+    if df is None:
+        return go.Figure(layout=dict(height=480, yaxis=dict(scaleanchor="x")))
+    return charts.toy_samples_figure(df[df["kind"] != "fake"], "")
+
+
+sliders()
+
+
+@st.fragment
+def interpolation() -> None:
+    st.subheader("Interpolation")
+    st.caption("Spherical (slerp) follows the sphere where Gaussian latents live; a straight line (lerp) cuts "
+               "through its middle, where the generator saw few latents, so its midpoints look washed out.")
+    c = st.columns(4)
+    state.seed_a = int(c[0].number_input("From seed", 0, 2**31 - 1, state.seed_a, key="lab_a"))
+    state.seed_b = int(c[1].number_input("To seed", 0, 2**31 - 1, state.seed_b, key="lab_b"))
+    state.frames = int(c[2].number_input("Frames", 2, 120, state.frames, key="lab_frames"))
+    state.interp = c[3].radio("Path", INTERPOLATIONS, index=INTERPOLATIONS.index(state.interp), key="lab_interp",
+                              horizontal=True)
+    sync_url()
+    mtime = dict(rf.list_snapshots(run_dir))[step].stat().st_mtime_ns
+    if toy:
+        from trainer.latent import interpolate, seed_latents
+
+        za, zb = seed_latents([state.seed_a, state.seed_b], G.latent_dim)
+        path = lab.toy_points(G, interpolate(za, zb, state.frames, state.interp))
+        fig = _toy_background(step)
+        fig.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines+markers", name=f"{state.interp} path",
+                                 line=dict(color="#2ca02c", width=3)))
+        st.plotly_chart(fig, key="lab_path")
+        return
+    strip, gif = lab.interpolation(str(run_dir), step, mtime, state.seed_a, state.seed_b, state.frames, state.interp)
+    st.image(strip, caption=f"{state.frames} frames, {state.interp}")
+    c1, c2 = st.columns([1, 3])
+    c1.image(gif, caption="animation")
+    c2.download_button("GIF", gif, f"{run}-{step}-{state.seed_a}-{state.seed_b}.gif", "image/gif")
+    c2.download_button("PNG strip", strip, f"{run}-{step}-{state.seed_a}-{state.seed_b}.png", "image/png")
+
+    st.subheader("Latent walk")
+    text = st.text_input("Seeds to loop through", ",".join(map(str, state.walk)), key="lab_walk")
+    try:
+        seeds = [int(s) for s in text.replace(" ", "").split(",") if s][:32]
+    except ValueError:
+        st.warning("Seeds are whole numbers separated by commas.")
+        return
+    if len(seeds) >= 2:
+        state.walk = seeds
+        sync_url()
+        walk = lab.latent_walk(str(run_dir), step, mtime, tuple(seeds), max(2, state.frames // 2), state.interp)
+        st.image(walk, caption=f"a loop through seeds {', '.join(map(str, seeds))}")
+        st.download_button("Walk as GIF", walk, f"{run}-{step}-walk.gif", "image/gif")
+
+
+interpolation()
