@@ -12,7 +12,7 @@ LIVE_REFRESH_S = 2.0  # how often a page showing a live run re-reads its files
 
 
 def runs_dir() -> Path:
-    parser = argparse.ArgumentParser(add_help=False)
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     parser.add_argument("--runs-dir")
     args, _ = parser.parse_known_args(sys.argv[1:])
     return Path(args.runs_dir or os.environ.get("WGAN_RUNS") or "runs").expanduser().resolve()
