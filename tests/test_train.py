@@ -92,9 +92,9 @@ def test_nan_loss_ends_the_run_as_diverged(tiny, monkeypatch):
     real_loss = objectives.WGANGP.critic_loss
     calls = {"n": 0}
 
-    def poisoned(self, D, real, fake):
+    def poisoned(self, D, real, fake, **kw):
         calls["n"] += 1
-        loss, stats = real_loss(self, D, real, fake)
+        loss, stats = real_loss(self, D, real, fake, **kw)
         return (loss * float("nan") if calls["n"] > 5 * 7 else loss), stats
 
     monkeypatch.setattr(objectives.WGANGP, "critic_loss", poisoned)

@@ -23,6 +23,9 @@ class OneLineParser(argparse.ArgumentParser):
     """argparse that reports bad input as one line (no usage block) with exit code 2."""
 
     def error(self, message: str) -> typing.NoReturn:
+        message = " ".join(message.split())  # one line
+        if len(message) > 300:
+            message = message[:296] + " ..."
         self.exit(EXIT_USAGE, f"error: {message} (see python -m trainer --help)\n")
 
 

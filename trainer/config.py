@@ -37,6 +37,12 @@ class ConfigError(ValueError):
     """A setting that cannot work. The message is one line meant for the user."""
 
 
+def short(value: Any, limit: int = 60) -> str:
+    """repr(value), cut to `limit` characters: error messages stay one readable line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 4] + "...'"
+
+
 def is_toy(data: str) -> bool:
     """2-D point data (MLP models, exact W1 evaluation) rather than images."""
     return data in TOY_DATA
@@ -176,12 +182,12 @@ class TrainConfig:
             if not cond:
                 raise ConfigError(msg)
 
-        need(self.algo in ALGOS, f"unknown algo {self.algo!r}: choose one of {', '.join(ALGOS)}")
+        need(self.algo in ALGOS, f"unknown algo {short(self.algo)}: choose one of {', '.join(ALGOS)}")
         known = self.data in TOY_DATA + IMAGE_DATA or (self.data.startswith("folder:") and len(self.data) > 7)
-        need(known, f"unknown data {self.data!r}: choose one of {', '.join(TOY_DATA + IMAGE_DATA)} or folder:PATH")
+        need(known, f"unknown data {short(self.data)}: choose one of {', '.join(TOY_DATA + IMAGE_DATA)} or folder:PATH")
         if self.data.startswith("folder:"):
             path = self.data[len("folder:"):]
-            need(os.path.isdir(path), f"image folder {path!r} does not exist or is not a folder")
+            need(os.path.isdir(path), f"image folder {short(path)} does not exist or is not a folder")
         need(self.steps >= 1, f"steps must be at least 1, got {self.steps}")
         for name in ("batch_size", "n_critic", "n_critic_warmup", "latent_dim", "width"):
             v = getattr(self, name)
@@ -190,7 +196,7 @@ class TrainConfig:
         need(self.width is None or self.width <= 4096, f"width {self.width} is too large (at most 4096)")
         need(self.latent_dim is None or self.latent_dim <= 4096, f"latent_dim {self.latent_dim} is too large (at most 4096)")
         need(self.warmup_steps >= 0 and self.warmup_every >= 0, "warmup_steps and warmup_every must be 0 or more")
-        need(self.optimizer is None or self.optimizer in OPTIMIZERS, f"unknown optimizer {self.optimizer!r}: choose adam or rmsprop")
+        need(self.optimizer is None or self.optimizer in OPTIMIZERS, f"unknown optimizer {short(self.optimizer)}: choose adam or rmsprop")
         for name in ("lr_d", "lr_g"):
             v = getattr(self, name)
             need(v is None or (0 < v < 1), f"{name} must be between 0 and 1, got {v}")
@@ -198,20 +204,20 @@ class TrainConfig:
             need(len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas), f"betas must be two numbers in [0, 1), got {self.betas}")
         need(self.clip > 0 and self.clip == self.clip, f"clip must be greater than 0, got {self.clip}")
         need(self.gp_lambda is None or self.gp_lambda >= 0, f"gp_lambda must be 0 or more, got {self.gp_lambda}")
-        need(self.critic_norm is None or self.critic_norm in CRITIC_NORMS, f"unknown critic_norm {self.critic_norm!r}: choose none, batch or layer")
+        need(self.critic_norm is None or self.critic_norm in CRITIC_NORMS, f"unknown critic_norm {short(self.critic_norm)}: choose none, batch or layer")
         if self.algo == "wgan-gp":
             need(self.critic_norm != "batch", "wgan-gp cannot use batch norm in the critic (the penalty is per sample): use --critic-norm layer or none")
         if not self.is_toy:
             need(self.image_size is None or self.image_size in IMAGE_SIZES,
                  f"image_size {self.image_size} is not supported: choose one of {', '.join(map(str, IMAGE_SIZES))}")
             need(self.channels is None or self.channels in (1, 3), f"channels must be 1 or 3, got {self.channels}")
-        need(self.device in DEVICES, f"unknown device {self.device!r}: choose one of {', '.join(DEVICES)}")
+        need(self.device in DEVICES, f"unknown device {short(self.device)}: choose one of {', '.join(DEVICES)}")
         for name in ("eval_every", "sample_every", "snapshot_every", "checkpoint_every"):
             need(getattr(self, name) >= 1, f"{name} must be at least 1, got {getattr(self, name)}")
         need(10 <= self.eval_samples <= 100_000, f"eval_samples must be between 10 and 100000, got {self.eval_samples}")
         need(self.early_stop >= 0, f"early_stop must be 0 or more, got {self.early_stop}")
         if self.inception_weights:
-            need(os.path.isfile(self.inception_weights), f"inception weights {self.inception_weights!r} not found")
+            need(os.path.isfile(self.inception_weights), f"inception weights {short(self.inception_weights)} not found")
         need(self.max_snapshots >= 2, f"max_snapshots must be at least 2, got {self.max_snapshots}")
         need(self.flush_secs > 0, f"flush_secs must be greater than 0, got {self.flush_secs}")
         need(self.seed >= 0, f"seed must be 0 or more, got {self.seed}")
@@ -233,7 +239,7 @@ class TrainConfig:
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - names)
         if unknown:
-            raise ConfigError(f"unknown config key(s): {', '.join(unknown)}")
+            raise ConfigError(f"unknown config key(s): {short(', '.join(unknown), 200)}")
         hints = typing.get_type_hints(cls)
         kwargs = {k: _coerce(k, v, hints[k]) for k, v in d.items()}
         return cls(**kwargs)
@@ -267,7 +273,7 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
             return None
         hint = next(a for a in args if a is not type(None))
         origin, args = typing.get_origin(hint), typing.get_args(hint)
-    bad = ConfigError(f"config key {name!r} has the wrong type: {value!r}")
+    bad = ConfigError(f"config key {short(name)} has the wrong type: {short(value)}")
     if hint is bool:
         if not isinstance(value, bool):
             raise bad

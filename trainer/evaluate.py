@@ -75,6 +75,7 @@ class ImageQuality:
         self.available, self.reason, self.name = False, "", ""
         self._fid = self._kid = self._is = None
         kid_subset = max(2, min(500, n // 2))
+        warnings.filterwarnings("ignore", message=".*will save all extracted features in buffer.*")
         try:
             from torchmetrics.image.fid import FrechetInceptionDistance
             from torchmetrics.image.inception import InceptionScore

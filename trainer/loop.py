@@ -10,6 +10,7 @@ SIGTERM) ends the run at the next step with a checkpoint.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -29,6 +30,7 @@ from .advice import advise, best_quality
 from .evaluate import ImageQuality, toy_quality
 from .models import build_models
 from .objectives import build_objective, critic_iters_at
+from .steps import critic_update, generator_update
 
 log = logging.getLogger("trainer")
 
@@ -132,7 +134,10 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
         runfiles.write_status(run_dir, state="diverged", message=str(e))
     except BaseException as e:
         log.exception("training failed")
-        runfiles.write_status(run_dir, state="failed", message=f"{type(e).__name__}: {e}")
+        try:
+            runfiles.write_status(run_dir, state="failed", message=f"{type(e).__name__}: {e}")
+        except OSError:  # the disk may be full: the log has it, the process exit says it
+            log.exception("could not write the failed status")
         raise
     finally:
         stop.uninstall()
@@ -176,7 +181,9 @@ def _run(cfg: TrainConfig, run_dir: Path, device: torch.device, data, resume: bo
         log.info("resumed at step %d", start)
     log.info("training %s on %s for %d steps on %s: %s", cfg.algo, cfg.data, cfg.steps, device, cfg.to_dict())
     quality = None
-    if not cfg.is_toy:
+    if cfg.is_toy:
+        import ot  # noqa: F401  (POT, for exact W1: its 1.4 s import belongs to start-up, not to step 250)
+    else:
         quality = ImageQuality(cfg.channels, cfg.image_size, device, cache_dir(run_dir),
                                cfg.inception_weights, n=cfg.eval_samples)
         if quality.available:
@@ -264,6 +271,17 @@ def _run(cfg: TrainConfig, run_dir: Path, device: torch.device, data, resume: bo
         artifacts.save_checkpoint(run_dir, step=step, elapsed=time.time() - t0, G=G, D=D,
                                   opt_g=opt_g, opt_d=opt_d, fixed_noise=fixed_noise)
 
+    overhead = {k: 0.0 for k in ("flush", "evaluate", "samples", "snapshot", "checkpoint")}
+
+    @contextlib.contextmanager
+    def timer(name: str):
+        """Seconds spent on everything but training, by kind (reported in status.json)."""
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            overhead[name] += time.perf_counter() - t
+
     from tqdm import tqdm
 
     bar = tqdm(total=cfg.steps, initial=start, unit="step", dynamic_ncols=True,
@@ -277,23 +295,14 @@ def _run(cfg: TrainConfig, run_dir: Path, device: torch.device, data, resume: bo
                 real = data.sample(cfg.batch_size)
                 with torch.no_grad():
                     fake = G(torch.randn(cfg.batch_size, cfg.latent_dim, device=device))
-                loss_d, stats = objective.critic_loss(D, real, fake)
-                opt_d.zero_grad(set_to_none=True)
-                loss_d.backward()
-                opt_d.step()
-                objective.after_critic_step(D)
-            # (2) Update G: the critic is frozen so no gradients are computed for its weights
-            D.requires_grad_(False)
-            fake = G(torch.randn(cfg.batch_size, cfg.latent_dim, device=device))
-            loss_g = objective.generator_loss(D, fake)
-            opt_g.zero_grad(set_to_none=True)
-            loss_g.backward()
-            opt_g.step()
-            D.requires_grad_(True)
+                loss_d, stats = critic_update(objective, D, opt_d, real, fake)
+            # (2) Update G
+            loss_g = generator_update(objective, G, D, opt_g, torch.randn(cfg.batch_size, cfg.latent_dim,
+                                                                             device=device))
 
             step += 1
             now = time.time()
-            row = [stats["w_estimate"], loss_d.detach(), loss_g.detach(), stats["d_real"], stats["d_fake"],
+            row = [stats["w_estimate"], loss_d, loss_g, stats["d_real"], stats["d_fake"],
                    stats["gp"], stats["grad_norm"], objective.clip_frac(D)]
             torch.stack([v if isinstance(v, torch.Tensor) else nan for v in row], out=buf[len(host_rows)])
             host_rows.append((step, now, now - t0, n_crit, cfg.batch_size * n_crit / max(now - last_t, 1e-9)))
@@ -302,18 +311,23 @@ def _run(cfg: TrainConfig, run_dir: Path, device: torch.device, data, resume: bo
             due = {k: step % getattr(cfg, k) == 0 or step == cfg.steps
                    for k in ("eval_every", "sample_every", "snapshot_every", "checkpoint_every")}
             if any(due.values()) or len(host_rows) == BUFFER_ROWS or now - last_flush >= cfg.flush_secs:
-                flush()  # first: a NaN must stop us before it reaches a snapshot or checkpoint
+                with timer("flush"):
+                    flush()  # first: a NaN must stop us before it reaches a snapshot or checkpoint
                 bar.set_postfix_str(f"W={last_w:.4g}", refresh=False)
             if due["eval_every"]:
-                evaluate(step)
+                with timer("evaluate"):
+                    evaluate(step)
+                    if cfg.early_stop and (flat := plateaued_for(step)) >= cfg.early_stop:
+                        stop.reason = f"early stop: plateaued for {flat} steps; the best snapshot is step {best_step}"
             if due["sample_every"]:
-                write_samples(step)
+                with timer("samples"):
+                    write_samples(step)
             if due["snapshot_every"]:
-                artifacts.save_snapshot(run_dir, step, G, cfg.max_snapshots, protect=_kept(best_step))
+                with timer("snapshot"):
+                    artifacts.save_snapshot(run_dir, step, G, cfg.max_snapshots, protect=_kept(best_step))
             if due["checkpoint_every"]:
-                checkpoint(step)
-            if cfg.early_stop and due["eval_every"] and (flat := plateaued_for(step)) >= cfg.early_stop:
-                stop.reason = (f"early stop: plateaued for {flat} steps; the best snapshot is step {best_step}")
+                with timer("checkpoint"):
+                    checkpoint(step)
             bar.update(1)
         flush()
         if step < cfg.steps:  # stopped early: keep everything up to here
@@ -325,8 +339,12 @@ def _run(cfg: TrainConfig, run_dir: Path, device: torch.device, data, resume: bo
             log.info("stopped at step %d: %s", step, stop.reason)
             runfiles.write_status(run_dir, state="stopped", step=step, message=f"stopped: {stop.reason}")
         else:
-            log.info("finished %d steps in %.1f s", step, time.time() - t0)
-            runfiles.write_status(run_dir, state="finished", step=step, message="")
+            total = time.time() - t0 - elapsed0
+            log.info("finished %d steps in %.1f s; logging and evaluation took %s", step, time.time() - t0,
+                     ", ".join(f"{k} {v:.2f} s" for k, v in overhead.items()))
+            runfiles.write_status(run_dir, state="finished", step=step, message="",
+                                  overhead_s={k: round(v, 3) for k, v in overhead.items()},
+                                  session_s=round(total, 3))
     finally:
         bar.close()
         metrics.merge()

@@ -23,7 +23,9 @@ class Objective:
     name = "wgan"
     has_estimate = True  # the critic's outputs estimate a Wasserstein distance
 
-    def critic_loss(self, D: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, dict]:
+    def critic_loss(self, D: nn.Module, real: torch.Tensor, fake: torch.Tensor,
+                    alpha: torch.Tensor | None = None) -> tuple[torch.Tensor, dict]:
+        """(loss, detached statistics). `alpha`: WGAN-GP's interpolation weights (drawn if None)."""
         d_real, d_fake = D(real), D(fake)
         loss = d_fake.mean() - d_real.mean()
         return loss, self._stats(d_real, d_fake)
@@ -83,9 +85,10 @@ class WGANGP(Objective):
     def __init__(self, gp_lambda: float):
         self.gp_lambda = gp_lambda
 
-    def critic_loss(self, D, real, fake):
+    def critic_loss(self, D, real, fake, alpha=None):
         n = real.shape[0]
-        alpha = torch.rand(n, *([1] * (real.dim() - 1)), device=real.device, dtype=real.dtype)
+        if alpha is None:
+            alpha = torch.rand(n, *([1] * (real.dim() - 1)), device=real.device, dtype=real.dtype)
         x_hat = torch.lerp(fake, real, alpha)  # alpha*real + (1-alpha)*fake
         # The critic has no batch norm here (the config refuses it), so each sample's
         # output is independent of the batch: one forward over real and fake together
@@ -103,7 +106,7 @@ class VanillaGAN(Objective):
     name = "gan"
     has_estimate = False
 
-    def critic_loss(self, D, real, fake):
+    def critic_loss(self, D, real, fake, alpha=None):
         d_real, d_fake = D(real), D(fake)
         # BCE(d_real, 1) + BCE(d_fake, 0), written with softplus: log(1+e^-x) and log(1+e^x)
         loss = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
