@@ -234,3 +234,44 @@ def test_compare_page_starts_the_trio(runs, monkeypatch):
     assert not at.exception
     algos = sorted(a[a.index("--algo") + 1] if "--algo" in a else "wgan-gp" for a in calls)
     assert algos == ["gan", "wgan", "wgan-gp"]
+
+
+@pytest.mark.parametrize("folder,why", [
+    ("", "folder's path"), ("   ", "folder's path"), ("/no/such/dir", "does not exist"), ("x" * 5000, "does not exist"),
+    ("NOT_IMAGES", "no readable images"), ("A_FILE", "does not exist"),
+])
+def test_start_form_folder_inputs_are_refused_with_a_message(runs, tmp_path, monkeypatch, folder, why):
+    import trainer.spawn as spawn
+
+    calls = []
+    monkeypatch.setattr(spawn.subprocess, "Popen", lambda args, **kw: calls.append(args))
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "a.png").write_bytes(b"not a png")
+    (junk / "b.txt").write_text("text")
+    folder = {"NOT_IMAGES": str(junk), "A_FILE": str(junk / "b.txt")}.get(folder, folder)
+    at = app()
+    next(s for s in at.selectbox if s.label == "Data").set_value("folder")
+    next(t for t in at.text_input if t.label.startswith("Image folder")).set_value(folder)
+    next(b for b in at.button if b.label == "Start").click().run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "Not started" in errors and why in errors and len(errors) < 400
+    assert calls == [] and os.listdir(runs) == []
+
+
+def test_start_form_numbers_at_the_edges_of_their_range_start_a_run(runs, monkeypatch):
+    import trainer.spawn as spawn
+
+    calls = []
+    monkeypatch.setattr(spawn.subprocess, "Popen", lambda args, **kw: calls.append(args))
+    at = app()
+    next(s for s in at.selectbox if s.label == "Algorithm").set_value("wgan")
+    next(n for n in at.number_input if n.label == "Clip (wgan)").set_value(1e-6)
+    next(n for n in at.number_input if n.label == "Width").set_value(4096)
+    next(n for n in at.number_input if n.label == "Batch size").set_value(65536)
+    next(b for b in at.button if b.label == "Start").click().run()
+    assert not at.exception  # all within range: starts
+    assert len(calls) == 1
+    args = calls[0]
+    assert args[args.index("--clip") + 1] == "1e-06" and args[args.index("--width") + 1] == "4096"

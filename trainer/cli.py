@@ -138,6 +138,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         run_dir = train(cfg, resume=resume)
     except (ConfigError, DataError, runfiles.RunLockedError) as e:
+        if isinstance(e, DataError) and cfg.run_dir and (Path(cfg.run_dir) / "status.json").exists():
+            # a folder made for us (by the dashboard): say there why the run did not start
+            runfiles.write_status(cfg.run_dir, state="failed", message=str(e))
         print(f"error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as e:

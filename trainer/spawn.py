@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import runfiles as rf
-from .config import TrainConfig, data_slug
+from .config import ConfigError, TrainConfig, data_slug
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,10 +51,35 @@ def command_line(cfg: TrainConfig) -> str:
     return shlex.join(["python", "-m", "trainer", *cli_args(cfg)])
 
 
+IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+
+
+def preflight(cfg: TrainConfig, look_at: int = 50) -> None:
+    """Catch what the config alone cannot: a folder with no readable image among its first files."""
+    if not cfg.data.startswith("folder:"):
+        return
+    from PIL import Image
+
+    folder, seen = Path(cfg.data[len("folder:"):]), 0
+    for path in folder.rglob("*"):
+        if path.suffix.lower() not in IMAGE_EXTS or not path.is_file():
+            continue
+        seen += 1
+        try:
+            with Image.open(path) as im:
+                im.verify()
+            return
+        except Exception:
+            if seen >= look_at:
+                break
+    raise ConfigError(f"no readable images in {str(folder)[:80]!r}" + (f" (the first {seen} are broken)" if seen else ""))
+
+
 def start_run(runs_dir: Path, cfg: TrainConfig, threads: int | None = None) -> str:
     """Validate `cfg`, make its run folder and spawn the trainer; returns the run's name."""
     cfg = dataclasses.replace(cfg, run_dir=None, progress=False)
     cfg.resolved()  # raises ConfigError before anything is made
+    preflight(cfg)
     run_dir = rf.new_run_dir(runs_dir, cfg.algo, data_slug(cfg.data))
     args = [sys.executable, "-m", "trainer", *cli_args(cfg), "--run-dir", str(run_dir), "--no-progress"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])}

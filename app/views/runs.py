@@ -89,6 +89,8 @@ with st.expander("Start a run", expanded=not runs):
                       batch_size=batch, n_critic=n_critic, seed=int(seed), lr_d=lr_d, lr_g=lr_g, width=width,
                       device=device, gp_lambda=gp_lambda, clip=float(clip), latent_dim=latent)
         try:
+            if data == "folder" and not folder.strip():
+                raise ConfigError("enter the image folder's path")
             name = spawn.start_run(root, TrainConfig(**fields))
         except ConfigError as e:
             st.error(f"Not started: {e}")
