@@ -20,7 +20,7 @@ OUT_OF_RANGE = {
     "warmup_steps": ["-1"], "warmup_every": ["-1"], "latent_dim": ["0", "100000"], "lr_d": ["0", "5"],
     "lr_g": ["-1e-3", "1"], "clip": ["0", "-0.01", "nan"], "gp_lambda": ["-1"], "width": ["0", "1000000"],
     "image_size": ["48", "0"], "channels": ["2"], "seed": ["-1"], "eval_every": ["0"], "eval_samples": ["1", "10000000"],
-    "sample_every": ["0"], "snapshot_every": ["-5"], "checkpoint_every": ["0"], "max_snapshots": ["1"],
+    "sample_every": ["0"], "snapshot_every": ["-5"], "checkpoint_every": ["0"], "max_snapshots": ["1"], "max_samples": ["0"],
     "flush_secs": ["0", "-1"], "early_stop": ["-1"], "algo": ["", "dcgan", "x" * 5000], "data": ["", "nope", "x" * 5000],
     "optimizer": ["sgd"], "critic_norm": ["instance"], "device": ["tpu", ""],
     "inception_weights": ["/no/such/file"],

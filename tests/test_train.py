@@ -80,10 +80,14 @@ def test_load_generator_gives_the_trained_weights(tiny):
     assert type(G2) is type(G) and [p.shape for p in G2.parameters()] == [p.shape for p in G.parameters()]
 
 
-def test_snapshots_are_bounded_and_keep_first_and_latest(tiny):
-    run = train(tiny(steps=40, snapshot_every=2, max_snapshots=5, eval_every=40, sample_every=40))
+def test_snapshots_and_samples_are_bounded_and_keep_first_and_latest(tiny):
+    run = train(tiny(steps=40, snapshot_every=2, max_snapshots=5, eval_every=40, sample_every=3, max_samples=4))
     steps = [s for s, _ in rf.list_snapshots(run)]
     assert len(steps) == 5 and steps[0] == 2 and steps[-1] == 40
+    samples = [s for s, _ in rf.step_files(run / "samples", "parquet")]
+    assert len(samples) == 4 and samples[0] == 3 and samples[-1] == 40
+    gaps = [b - a for a, b in zip(steps, steps[1:])]
+    assert max(gaps) <= 3 * min(gaps)  # spread over the run, not bunched at the end
 
 
 def test_nan_loss_ends_the_run_as_diverged(tiny, monkeypatch):

@@ -82,20 +82,27 @@ def save_snapshot(run_dir: Path, step: int, G: torch.nn.Module, keep: int, prote
 
 
 def thin_snapshots(run_dir: Path, keep: int, protect: tuple[int, ...] = ()) -> None:
-    """Delete snapshots until `keep` remain, each time the one whose neighbours are closest.
+    thin_step_files(run_dir / "generator", "safetensors", keep, protect)
+
+
+def thin_step_files(folder: Path, ext: str, keep: int, protect: tuple[int, ...] = ()) -> None:
+    """Delete step files until `keep` remain, each time the one whose neighbours are closest.
 
     That keeps the first and the latest and spreads the rest evenly over the run, so a
     step slider over a long run still spans all of it with a fixed number of files.
     """
-    snaps = runfiles.list_snapshots(run_dir)
-    while len(snaps) > keep:
-        steps = [s for s, _ in snaps]
-        candidates = [i for i in range(1, len(snaps) - 1) if steps[i] not in protect]
+    files = runfiles.step_files(folder, ext)
+    while len(files) > keep:
+        steps = [s for s, _ in files]
+        candidates = [i for i in range(1, len(files) - 1) if steps[i] not in protect]
         if not candidates:
             break
         i = min(candidates, key=lambda i: (steps[i + 1] - steps[i - 1], steps[i]))
-        os.unlink(snaps[i][1])
-        del snaps[i]
+        try:
+            os.unlink(files[i][1])
+        except FileNotFoundError:
+            pass
+        del files[i]
 
 
 def load_generator(run_dir: str | os.PathLike, step: Optional[int] = None, device: str = "cpu") -> torch.nn.Module:

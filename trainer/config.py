@@ -127,6 +127,8 @@ class TrainConfig:
     """Stop once the advisor has said 'plateaued' for this many generator steps, keeping the best snapshot (0: never)."""
     max_snapshots: int = 20
     """Generator snapshots kept; older ones are thinned evenly, the latest always kept."""
+    max_samples: int = 60
+    """Sample files kept (grids or 2-D point sets), thinned evenly like the snapshots."""
     flush_secs: float = 2.0
     """Seconds between writes of the metrics buffer to a Parquet part (and status heartbeats)."""
     progress: bool = True
@@ -219,6 +221,7 @@ class TrainConfig:
         if self.inception_weights:
             need(os.path.isfile(self.inception_weights), f"inception weights {short(self.inception_weights)} not found")
         need(self.max_snapshots >= 2, f"max_snapshots must be at least 2, got {self.max_snapshots}")
+        need(self.max_samples >= 2, f"max_samples must be at least 2, got {self.max_samples}")
         need(self.flush_secs > 0, f"flush_secs must be greater than 0, got {self.flush_secs}")
         need(self.seed >= 0, f"seed must be 0 or more, got {self.seed}")
 

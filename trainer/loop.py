@@ -266,6 +266,7 @@ def _run(cfg: TrainConfig, run_dir: Path, device: torch.device, data, resume: bo
             else:
                 artifacts.write_image_grid(path / artifacts.step_name(step, "png"), fake)
         G.train()
+        artifacts.thin_step_files(path, "parquet" if cfg.is_toy else "png", cfg.max_samples, protect=(step,))
 
     def checkpoint(step: int) -> None:
         artifacts.save_checkpoint(run_dir, step=step, elapsed=time.time() - t0, G=G, D=D,
