@@ -57,13 +57,24 @@ def downsample_indices(y: np.ndarray, max_points: int) -> np.ndarray:
         return np.arange(n)
     buckets = max(1, (max_points - 2) // 2)
     k = -(-n // buckets)  # bucket size, rounded up
-    pad = buckets * k - n
     v = np.asarray(y, dtype=np.float64)
-    lo = np.concatenate([np.where(np.isfinite(v), v, np.inf), np.full(pad, np.inf)]).reshape(buckets, k)
-    hi = np.concatenate([np.where(np.isfinite(v), v, -np.inf), np.full(pad, -np.inf)]).reshape(buckets, k)
-    offsets = np.arange(buckets) * k
-    idx = np.concatenate([[0, n - 1], offsets + lo.argmin(1), offsets + hi.argmax(1)])
-    return np.unique(idx[idx < n])
+    m = (n // k) * k  # whole buckets: a reshaped view, no copy of the series
+    parts = [np.array([0, n - 1])]
+    finite = np.isfinite(v)
+    if finite.all():
+        blocks = v[:m].reshape(-1, k)
+        offsets = np.arange(blocks.shape[0]) * k
+        parts += [offsets + blocks.argmin(1), offsets + blocks.argmax(1)]
+    else:  # NaN or inf present: the rare slow path, with them masked out
+        lo = np.where(finite, v, np.inf)[:m].reshape(-1, k)
+        hi = np.where(finite, v, -np.inf)[:m].reshape(-1, k)
+        offsets = np.arange(lo.shape[0]) * k
+        parts += [offsets + lo.argmin(1), offsets + hi.argmax(1)]
+    if m < n:
+        tail = v[m:]
+        parts.append(m + np.array([np.nanargmin(tail) if np.isfinite(tail).any() else 0,
+                                   np.nanargmax(tail) if np.isfinite(tail).any() else 0]))
+    return np.unique(np.concatenate(parts))
 
 
 def rank_correlation(a: np.ndarray, b: np.ndarray) -> float:

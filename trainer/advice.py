@@ -181,7 +181,7 @@ def estimate_tracks_quality(metrics: pd.DataFrame, evals: pd.DataFrame) -> tuple
     if q_col is None or "w_estimate" not in metrics or metrics["w_estimate"].notna().sum() < 10:
         return float("nan"), float("nan"), q_col
     ev = evals[["step", q_col]].dropna()
-    m = metrics[["step", "w_estimate"]].dropna()
+    m = _decimate(metrics)[["step", "w_estimate"]].dropna()  # a million rows: block means suffice
     est = np.interp(ev["step"], m["step"], rolling_median(m["w_estimate"].to_numpy(np.float64), 25))
 
     def rho(a, b) -> float:
