@@ -21,7 +21,7 @@ LABELS = {
     "gp": "gradient penalty", "grad_norm": "‖∇D‖ at interpolates", "clip_frac": "weights at ±clip",
     "critic_iters": "critic iterations", "samples_per_s": "samples/s", "w1_exact": "exact W1 (OT)",
     "modes": "modes covered", "hq_frac": "high-quality share", "w_heldout": "W estimate, held-out",
-    "fid": "FID", "kid": "KID",
+    "fid": "FID", "kid": "KID", "inception_score": "Inception score (digit classifier)",
 }
 
 
@@ -54,8 +54,11 @@ def _layout(fig: go.Figure, title: str, x: str, y_title: str, log_y: bool) -> go
 
 def line_figure(frames: dict[str, pd.DataFrame], columns: Iterable[str], *, x: str = "step",
                 method: str = "ema", weight: float = 0.6, colors: dict[str, str] | None = None,
-                log_y: bool = False, title: str = "", y_title: str = "") -> go.Figure:
-    """Each run's columns: the raw series faint, the smoothed one bold (smoothed before downsampling)."""
+                log_y: bool = False, title: str = "", y_title: str = "",
+                overlay: dict[str, pd.DataFrame] | None = None, overlay_column: str = "",
+                y_range: tuple[float, float] | None = None) -> go.Figure:
+    """Each run's columns: the raw series faint, the smoothed one bold (smoothed before downsampling).
+    `overlay`: per-run evaluation tables whose `overlay_column` is drawn as markers on the same axes."""
     colors = colors or run_colors(list(frames))
     columns = list(columns)
     fig = go.Figure()
@@ -76,7 +79,15 @@ def line_figure(frames: dict[str, pd.DataFrame], columns: Iterable[str], *, x: s
             i = downsample_indices(sm, MAX_POINTS)
             fig.add_trace(go.Scattergl(x=xs[i], y=sm[i], name=label, mode="lines", legendgroup=label,
                                        line=dict(color=colors[run], width=2, dash=dash)))
-    return _layout(fig, title, x, y_title, log_y)
+    for run, ev in (overlay or {}).items():
+        if run in colors and overlay_column in ev and ev[overlay_column].notna().any():
+            fig.add_trace(go.Scatter(x=x_values(ev, x), y=ev[overlay_column], mode="markers",
+                                     name=f"{run} · {LABELS.get(overlay_column, overlay_column)}",
+                                     marker=dict(color=colors[run], symbol="diamond-open", size=9)))
+    fig = _layout(fig, title, x, y_title, log_y)
+    if y_range:
+        fig.update_yaxes(range=list(y_range))
+    return fig
 
 
 def evals_figure(frames: dict[str, pd.DataFrame], columns: Iterable[str], *, x: str = "step",

@@ -234,7 +234,8 @@ def figure(builder: str, key: tuple, frames: dict, columns, **options):
     Smoothing and downsampling a million points per series is the page's main cost; a
     refresh that finds no new part reuses the figure. `key` must change with the frames
     (run_key of each run)."""
-    options_key = repr((list(columns), sorted(options.items())))
+    # `overlay` (evaluation tables) changes with `key` already: leave it out of the hashed part
+    options_key = repr((list(columns), sorted((k, v) for k, v in options.items() if k != "overlay")))
     return _figure(builder, key, options_key, frames, list(columns), options)
 
 

@@ -112,11 +112,14 @@ def test_several_runs_overlay_with_one_colour_each(runs):
     at.query_params["run"] = ["r1", "r2"]
     at.switch_page("views/monitor.py").run()
     assert not at.exception
-    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    colours = {t["name"].split(" · ")[0]: t["line"]["color"] for t in spec["data"] if "(raw)" not in t["name"]}
+    specs = [json.loads(pc.proto.spec)["data"] for pc in at.get("plotly_chart")]
+
+    def colours_in(data):
+        return {t["name"].split(" · ")[0]: t["line"]["color"] for t in data if "(raw)" not in t["name"] and "line" in t}
+
+    colours = colours_in(next(d for d in specs if any("W estimate (critic)" in t["name"] for t in d)))
     assert set(colours) == {"r1", "r2"} and colours["r1"] != colours["r2"]
-    spec_losses = json.loads(at.get("plotly_chart")[2].proto.spec)
-    colours2 = {t["name"].split(" · ")[0]: t["line"]["color"] for t in spec_losses["data"] if "(raw)" not in t["name"]}
+    colours2 = colours_in(next(d for d in specs if any("critic loss" in t["name"] for t in d)))
     assert colours2 == colours
 
 

@@ -82,6 +82,7 @@ def comparison() -> None:
     })
     c1, c2 = st.columns(2)
     c1.plotly_chart(charts.line_figure(frames, ["loss_d", "loss_g"], x=x, colors=colors, method="ema", weight=0.6,
+                                       y_range=(-0.5, 1.5),  # the start-up transient would flatten the rest
                                        title="Losses, each scaled to its own 5–95% range"), key="cmp_losses")
     wgans = {k: v for k, v in frames.items() if v["w_estimate"].notna().any()}
     if wgans:

@@ -69,11 +69,17 @@ def live_charts() -> None:
     else:
         smooth = dict(method=method, weight=weight)
         draw("line_figure", ["w_estimate"], "chart_w", log_y=log_y, y_title="W estimate", **smooth,
-             title="Critic's Wasserstein estimate E[D(x)] − E[D(G(z))] (falls as samples improve)")
-        if eval_frames:
-            cols = [c for c in ("w1_exact", "w_heldout", "fid", "kid") if any(
-                c in f and f[c].notna().any() for f in eval_frames.values())]
-            draw("evals_figure", cols, "chart_q", title="Independent quality measure (evaluations)")
+             overlay=eval_frames, overlay_column="w_heldout",
+             title="Critic's Wasserstein estimate E[D(x)] − E[D(G(z))] (falls as samples improve); "
+                   "◇ on held-out data")
+        present = [c for c in ("w1_exact", "fid", "kid", "inception_score") if any(
+            c in f and f[c].notna().any() for f in eval_frames.values())]
+        if present:
+            c1, c2 = st.columns(2)
+            draw("evals_figure", present[:1], "chart_q", c1,
+                 title=f"Independent quality measure: {charts.LABELS[present[0]]} (lower is better)")
+            if present[1:]:
+                draw("evals_figure", present[1:], "chart_q2", c2, title="Other measures")
         c1, c2 = st.columns(2)
         draw("line_figure", ["loss_d", "loss_g"], "chart_losses", c1, title="Losses", **smooth)
         extras = [c for c in ("gp", "grad_norm", "clip_frac") if any(f[c].notna().any() for f in frames.values())]
