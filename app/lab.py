@@ -20,9 +20,17 @@ def generator(run_dir: str, step: int, mtime_ns: int) -> torch.nn.Module:
     return load_generator(run_dir, step=step)  # safetensors + config.json: nothing is unpickled
 
 
+def snapshot_mtime(run_dir: Path, step: int) -> int:
+    """The snapshot's mtime (part of every cache key). FileNotFoundError if it is gone: the
+    trainer thins snapshots while a run trains, so any step shown may vanish."""
+    path = dict(rf.list_snapshots(run_dir)).get(step)
+    if path is None:
+        raise FileNotFoundError(f"snapshot {step} is gone")
+    return path.stat().st_mtime_ns
+
+
 def model(run_dir: Path, step: int) -> torch.nn.Module:
-    path = dict(rf.list_snapshots(run_dir))[step]
-    return generator(str(run_dir), step, path.stat().st_mtime_ns)
+    return generator(str(run_dir), step, snapshot_mtime(run_dir, step))
 
 
 @st.cache_resource(max_entries=32, show_spinner="Finding the generator's main directions…")
@@ -36,8 +44,7 @@ def directions(run_dir: str, step: int, mtime_ns: int, method: str, k: int) -> t
 
 
 def model_directions(run_dir: Path, step: int, method: str, k: int) -> torch.Tensor:
-    path = dict(rf.list_snapshots(run_dir))[step]
-    return directions(str(run_dir), step, path.stat().st_mtime_ns, method, k)
+    return directions(str(run_dir), step, snapshot_mtime(run_dir, step), method, k)
 
 
 def moved_latents(G, seeds: list[int], dirs: torch.Tensor, amounts: list[float]) -> torch.Tensor:

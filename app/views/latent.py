@@ -27,7 +27,17 @@ snaps = [s for s, _ in rf.list_snapshots(run_dir)]
 step = snaps[-1] if len(snaps) == 1 else st.select_slider(
     "Snapshot step", snaps, value=state.step if state.step in snaps else snaps[-1],
     help="Watch how the same latent's sample changed during training.")
-G = lab.model(run_dir, step)
+try:
+    G = lab.model(run_dir, step)
+    mtime = lab.snapshot_mtime(run_dir, step)
+except (FileNotFoundError, OSError, ValueError):  # thinned or replaced by the trainer meanwhile
+    st.info("That snapshot was just replaced by the trainer; showing the latest one.")
+    step = rf.list_snapshots(run_dir)[-1][0] if rf.list_snapshots(run_dir) else None
+    try:
+        G, mtime = lab.model(run_dir, step), lab.snapshot_mtime(run_dir, step)
+    except (FileNotFoundError, OSError, ValueError, TypeError):
+        st.warning("The run's snapshots are changing too fast to load one; try again in a moment.")
+        st.stop()
 cfg = load.train_config(run_dir)
 toy = bool(cfg and cfg.is_toy)
 state.run, state.step = run, step
@@ -52,7 +62,7 @@ def sliders() -> None:
     if method != state.method:
         state.method, state.amounts = method, []
     k = min(G.latent_dim, 16 if method == "raw" else 6)
-    dirs = lab.model_directions(run_dir, step, method, k)
+    dirs = lab.directions(str(run_dir), step, mtime, method, k)
     cols = st.columns(min(k, 4))
     amounts = []
     for i in range(len(dirs)):
@@ -102,7 +112,6 @@ def interpolation() -> None:
     state.interp = c[3].radio("Path", INTERPOLATIONS, index=INTERPOLATIONS.index(state.interp), key="lab_interp",
                               horizontal=True)
     sync_url()
-    mtime = dict(rf.list_snapshots(run_dir))[step].stat().st_mtime_ns
     if toy:
         from trainer.latent import interpolate, seed_latents
 
