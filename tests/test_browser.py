@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.fixtures import write_fixture_run
+from tests.fixtures import write_fixture_run, write_generator_run
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -31,6 +31,7 @@ def server(tmp_path_factory):
     runs = tmp_path_factory.mktemp("runs")
     write_fixture_run(runs, "toy-wgan-gp", algo="wgan-gp", data="gaussians8", n=3000)
     write_fixture_run(runs, "digits-wgan", algo="wgan", data="digits", n=500)
+    write_generator_run(runs, "digits-gen")
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.port", str(port),
                              "--", "--runs-dir", str(runs)], cwd=ROOT, stdout=subprocess.PIPE,
@@ -111,3 +112,35 @@ def test_monitor_shows_an_image_grid_for_digits(server, browser):
     wait_idle(page)
     assert "digits-wgan · W estimate (critic)" in trace_names(page)
     assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_compare_page_draws(server, browser):
+    url, _ = server
+    page = open_page(browser, url + "/compare?cmp=toy-wgan-gp&cmp=digits-wgan")
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=30000)
+    wait_idle(page)
+    assert "toy-wgan-gp · critic loss" in trace_names(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
+
+
+def test_latent_slider_moved_with_the_mouse_changes_the_image(server, browser):
+    url, _ = server
+    page = open_page(browser, url + "/latent?run=digits-gen")
+    img = page.locator("[data-testid='stImage'] img").first
+    img.wait_for(timeout=60000)
+    wait_idle(page)
+    before = img.get_attribute("src")
+    slider = page.locator("[data-testid='stSlider']").nth(1)  # "direction 1" (0 is the snapshot step)
+    value = slider.locator("[data-testid='stSliderThumbValue']").bounding_box()  # the label above the thumb
+    ticks = slider.locator("[data-testid='stSliderTickBar']").bounding_box()  # the min/max labels below the track
+    x, y = value["x"] + value["width"] / 2, (value["y"] + value["height"] + ticks["y"]) / 2  # the thumb
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 120, y, steps=8)
+    page.mouse.up()
+    page.wait_for_function("(old) => { const i = document.querySelector(\"[data-testid='stImage'] img\");"
+                           " return i && i.src !== old; }", arg=before, timeout=30000)
+    assert "amounts=" in page.url and "amounts=0%2C0" not in page.url and "amounts=0,0" not in page.url
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "latent.png"), full_page=True)
