@@ -23,3 +23,12 @@ def tiny(tmp_path):
         base.update(kw)
         return TrainConfig(**base)
     return make
+
+
+@pytest.fixture
+def runs(tmp_path, monkeypatch):
+    """An empty runs folder that the dashboard (AppTest) reads through $WGAN_RUNS."""
+    d = tmp_path / "runs"
+    d.mkdir()
+    monkeypatch.setenv("WGAN_RUNS", str(d))
+    return d

@@ -16,14 +16,6 @@ from trainer import runfiles as rf
 MAIN = str(ROOT / "app" / "main.py")
 
 
-@pytest.fixture
-def runs(tmp_path, monkeypatch):
-    d = tmp_path / "runs"
-    d.mkdir()
-    monkeypatch.setenv("WGAN_RUNS", str(d))
-    return d
-
-
 def app(page=None, **params) -> AppTest:
     at = AppTest.from_file(MAIN, default_timeout=60)
     for k, v in params.items():

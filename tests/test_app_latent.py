@@ -27,14 +27,6 @@ def media(monkeypatch):
     return seen
 
 
-@pytest.fixture
-def runs(tmp_path, monkeypatch):
-    d = tmp_path / "runs"
-    d.mkdir()
-    monkeypatch.setenv("WGAN_RUNS", str(d))
-    return d
-
-
 def lab(**params) -> AppTest:
     at = AppTest.from_file(MAIN, default_timeout=60)
     for k, v in params.items():
