@@ -85,8 +85,11 @@ def test_hundred_thousand_steps_keep_files_bounded_and_load_time_flat(tmp_path, 
         assert proc.returncode == 0, proc.stderr.read().decode()[-2000:]
     finally:
         proc.kill()
-    print("\nrows, refresh seconds:", load_times[::max(1, len(load_times) // 10)])
-    print("files:", files[::max(1, len(files) // 10)], "RSS kB:", rss[::max(1, len(rss) // 10)])
+    report = (f"rows, refresh seconds: {load_times[::max(1, len(load_times) // 10)]}\n"
+              f"files: {files[::max(1, len(files) // 10)]}\nRSS kB: {rss[::max(1, len(rss) // 10)]}\n")
+    (ROOT / "test-artifacts").mkdir(exist_ok=True)
+    (ROOT / "test-artifacts" / "long-run.txt").write_text(report)  # the figures for notes and READMEs
+    print(report)
     m = rf.read_metrics(run)
     assert m["step"].tolist() == list(range(1, 100_001))
     # 33 metrics + 33 evals parts at most, 60 samples, 10 (+1 best) snapshots, checkpoint, config, status, log
