@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import ROOT
 from tests.fixtures import metrics_frame
-from trainer import TrainConfig, train
+from trainer import train
 from trainer import runfiles as rf
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -1,4 +1,3 @@
-import math
 import os
 import signal
 import subprocess
@@ -11,7 +10,7 @@ import pytest
 import torch
 
 from tests.conftest import ROOT
-from trainer import TrainConfig, load_generator, train
+from trainer import load_generator, train
 from trainer import runfiles as rf
 from trainer.models import build_models
 

@@ -18,7 +18,6 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import Optional
 
 import pandas as pd
 import torch
