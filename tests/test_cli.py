@@ -47,3 +47,13 @@ def test_flags_override_config_file_and_run_lands_under_runs(tmp_path):
     from trainer.runfiles import read_metrics
 
     assert read_metrics(runs[0])["step"].tolist() == [1, 2, 3]
+
+
+def test_cuda_asked_for_without_a_gpu_is_one_clear_line(tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    r = run_cli("--device", "cuda", "--steps", "1", cwd=tmp_path)
+    assert r.returncode == 2 and "no CUDA GPU" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "runs").exists()

@@ -111,3 +111,18 @@ def test_mode_rule_counts_diversity_among_good_samples():
     # one mode with a few stragglers (under a quarter of its fair share) is not covered
     few = np.concatenate([c[k] + s * rng.standard_normal((100, 2)) for k in range(7)] + [c[7] + s * rng.standard_normal((10, 2))])
     assert mode_coverage(few, c, s)[0] == 7
+
+
+def test_large_folders_stream_through_a_dataloader(tmp_path, monkeypatch):
+    import trainer.data as data_mod
+
+    rng = np.random.default_rng(0)
+    for i in range(30):
+        Image.fromarray(rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)).save(tmp_path / f"{i}.png")
+    monkeypatch.setattr(data_mod, "DEVICE_RESIDENT_BYTES", 0)  # pretend the folder is too big to keep
+    data = load_data(TrainConfig(data=f"folder:{tmp_path}", image_size=32, batch_size=8).resolved(), CPU)
+    assert isinstance(data, data_mod.StreamImages)
+    for _ in range(5):  # more batches than one epoch holds: the loader restarts
+        b = data.sample(8)
+        assert b.shape == (8, 3, 32, 32) and b.min() >= -1 and b.max() <= 1
+    assert data.held_out(4).shape == (4, 3, 32, 32)
