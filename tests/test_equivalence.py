@@ -9,7 +9,7 @@ import torch
 
 from bench.plain import optimizers, plain_critic_step, plain_generator_step
 from trainer import TrainConfig
-from trainer.loop import make_optimizer
+from trainer.runtime import make_optimizer
 from trainer.models import build_models
 from trainer.objectives import build_objective
 from trainer.steps import critic_update, generator_update

@@ -14,8 +14,6 @@ import contextlib
 import logging
 import math
 import os
-import signal
-import threading
 import time
 from pathlib import Path
 
@@ -29,6 +27,7 @@ from .advice import advise, best_quality
 from .evaluate import ImageQuality, toy_quality
 from .models import build_models
 from .objectives import build_objective, critic_iters_at
+from .runtime import StopFlag, cache_dir, make_optimizer, pick_device
 from .steps import critic_update, generator_update
 
 log = logging.getLogger("trainer")
@@ -36,69 +35,15 @@ log = logging.getLogger("trainer")
 # statistics kept on the device, in this order, one row per generator step
 DEVICE_STATS = ("w_estimate", "loss_d", "loss_g", "d_real", "d_fake", "gp", "grad_norm", "clip_frac")
 BUFFER_ROWS = 4096  # flushed earlier than flush_secs if it fills
-CONTROL_CHECK_S = 0.5
 
 
 class Diverged(RuntimeError):
     pass
 
 
-def cache_dir(run_dir: Path) -> Path:
-    """Where trained helpers (the digit classifier) are kept: beside the runs, or $WGAN_WATCH_CACHE."""
-    return Path(os.environ.get("WGAN_WATCH_CACHE") or run_dir.parent / ".cache")
-
-
 def _kept(best_step) -> tuple[int, ...]:
     """Snapshots that thinning must keep: the best one."""
     return (best_step,) if best_step is not None else ()
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("--device cuda was asked for but this torch sees no CUDA GPU (try --device auto)")
-    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise ConfigError("--device mps was asked for but MPS is not available here (try --device auto)")
-    return torch.device(name)
-
-
-def make_optimizer(cfg: TrainConfig, params, lr: float) -> torch.optim.Optimizer:
-    if cfg.optimizer == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr, foreach=True)
-    return torch.optim.Adam(params, lr=lr, betas=cfg.betas, foreach=True)
-
-
-class _StopFlag:
-    """Set by SIGINT/SIGTERM or control.json; the loop ends at the next step."""
-
-    def __init__(self, run_dir: Path):
-        self.run_dir, self.reason = run_dir, None
-        self._next_check, self._old = 0.0, {}
-
-    def install(self) -> None:
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._old[sig] = signal.signal(sig, self._on_signal)
-
-    def uninstall(self) -> None:
-        for sig, old in self._old.items():
-            signal.signal(sig, old)
-
-    def _on_signal(self, signum, frame) -> None:
-        self.reason = signal.Signals(signum).name
-
-    def poll(self) -> bool:
-        now = time.monotonic()
-        if self.reason is None and now >= self._next_check:
-            self._next_check = now + CONTROL_CHECK_S
-            if runfiles.read_control(self.run_dir) == "stop":
-                self.reason = "stop requested from control.json"
-        return self.reason is not None
 
 
 def train(cfg: TrainConfig, resume: bool = False) -> Path:
@@ -120,7 +65,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
-    stop = _StopFlag(run_dir)
+    stop = StopFlag(run_dir)
     try:
         runfiles.atomic_write_json(run_dir / "config.json",
                                    {"format": FORMAT_VERSION, "version": __version__, **cfg.to_dict()})
@@ -146,7 +91,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
     return run_dir
 
 
-def _run(cfg: TrainConfig, run_dir: Path, device: torch.device, data, resume: bool, stop: _StopFlag) -> None:
+def _run(cfg: TrainConfig, run_dir: Path, device: torch.device, data, resume: bool, stop: StopFlag) -> None:
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True  # TF32 for the matmuls: fine for GAN training
         torch.backends.cudnn.allow_tf32 = True
