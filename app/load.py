@@ -241,9 +241,10 @@ def figure(builder: str, key: tuple, frames: dict, columns, **options):
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _advice(key: tuple, snaps: tuple[int, ...], state: str, _m: pd.DataFrame, _ev: pd.DataFrame):
-    from trainer.advice import advise, estimate_tracks_quality
+    from trainer.advice import advise, decimate, estimate_tracks_quality
 
-    return advise(_m, _ev, snapshot_steps=snaps, state=state), estimate_tracks_quality(_m, _ev)
+    m = decimate(_m)  # once: both would otherwise reduce the same million rows (a no-op when short)
+    return advise(m, _ev, snapshot_steps=snaps, state=state), estimate_tracks_quality(m, _ev)
 
 
 def advice(run_dir: Path):

@@ -76,10 +76,3 @@ def downsample_indices(y: np.ndarray, max_points: int) -> np.ndarray:
                                    np.nanargmax(tail) if np.isfinite(tail).any() else 0]))
     return np.unique(np.concatenate(parts))
 
-
-def rank_correlation(a: np.ndarray, b: np.ndarray) -> float:
-    """Spearman's rank correlation of two aligned series (NaN pairs dropped)."""
-    df = pd.DataFrame({"a": a, "b": b}).dropna()
-    if len(df) < 3:
-        return float("nan")
-    return float(df["a"].rank().corr(df["b"].rank()))

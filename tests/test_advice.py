@@ -128,3 +128,13 @@ def test_a_million_step_run_is_judged_like_its_short_self():
     long = np.repeat(FLAT_AFTER, 500)  # the same shape over 1,000,000 steps
     a = advise(run(long))
     assert a.verdict == "plateaued" and 550 * 500 <= a.since_step <= 750 * 500
+
+
+def test_rank_correlation():
+    from trainer.advice import rank_correlation
+
+    a = np.arange(20.0)
+    assert rank_correlation(a, a ** 3) == pytest.approx(1.0)
+    assert rank_correlation(a, -a) == pytest.approx(-1.0)
+    assert np.isnan(rank_correlation(a[:2], a[:2]))
+    assert pd.isna(rank_correlation(np.full(5, np.nan), a[:5]))

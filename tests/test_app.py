@@ -40,14 +40,14 @@ def test_empty_folder_offers_the_demo(runs, monkeypatch):
     at = app()
     assert "No runs yet" in texts(at)
     calls = []
-    import trainer.spawn as launch
+    import trainer.spawn as spawn
 
     class FakePopen:
         def __init__(self, args, **kw):
             assert isinstance(args, list) and not kw.get("shell")
             calls.append(args)
 
-    monkeypatch.setattr(launch.subprocess, "Popen", FakePopen)
+    monkeypatch.setattr(spawn.subprocess, "Popen", FakePopen)
     at.button[0].click().run()
     assert not at.exception
     assert len(calls) == 4
@@ -161,10 +161,10 @@ def test_run_names_leading_outside_are_not_shown(runs, tmp_path):
 
 
 def test_start_form_refuses_bad_input_and_starts_a_valid_run(runs, monkeypatch):
-    import trainer.spawn as launch
+    import trainer.spawn as spawn
 
     calls = []
-    monkeypatch.setattr(launch.subprocess, "Popen", lambda args, **kw: calls.append(args))
+    monkeypatch.setattr(spawn.subprocess, "Popen", lambda args, **kw: calls.append(args))
     at = app()
     form_data = next(s for s in at.selectbox if s.label == "Data")
     form_data.set_value("folder")

@@ -1,5 +1,4 @@
 import numpy as np
-import pandas as pd
 import pytest
 
 from app.series import downsample_indices, ema_debiased, median_filter, smooth
@@ -52,12 +51,3 @@ def test_downsample_with_nan():
     i = downsample_indices(y, 500)
     assert len(i) <= 500 and i[-1] == 9999 and np.nanmax(y[i]) == np.nanmax(y)
 
-
-def test_rank_correlation():
-    from app.series import rank_correlation
-
-    a = np.arange(20.0)
-    assert rank_correlation(a, a ** 3) == pytest.approx(1.0)
-    assert rank_correlation(a, -a) == pytest.approx(-1.0)
-    assert np.isnan(rank_correlation(a[:2], a[:2]))
-    assert pd.isna(rank_correlation(np.full(5, np.nan), a[:5]))

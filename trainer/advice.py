@@ -159,7 +159,7 @@ def _warnings(m: pd.DataFrame, evals: pd.DataFrame, win: pd.DataFrame, noise: fl
     return out
 
 
-def _decimate(metrics: pd.DataFrame, max_rows: int = 20_000) -> pd.DataFrame:
+def decimate(metrics: pd.DataFrame, max_rows: int = 20_000) -> pd.DataFrame:
     """Block means of a long run (the last step of each block kept): verdicts are about trends,
     and block means keep the noise test consistent (it is measured on the same blocks)."""
     k = len(metrics) // max_rows
@@ -173,6 +173,14 @@ def _decimate(metrics: pd.DataFrame, max_rows: int = 20_000) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def rank_correlation(a, b, min_pairs: int = 3) -> float:
+    """Spearman's rank correlation of two aligned series (NaN pairs dropped); NaN if too few pairs."""
+    df = pd.DataFrame({"a": np.asarray(a, dtype=np.float64), "b": np.asarray(b, dtype=np.float64)}).dropna()
+    if len(df) < min_pairs:
+        return float("nan")
+    return float(df["a"].rank().corr(df["b"].rank()))
+
+
 def estimate_tracks_quality(metrics: pd.DataFrame, evals: pd.DataFrame) -> tuple[float, float, Optional[str]]:
     """Spearman rank correlation of the (smoothed) estimate with the quality measure at the
     evaluation steps: over the whole run and over its second half. Near +1: the estimate
@@ -181,17 +189,12 @@ def estimate_tracks_quality(metrics: pd.DataFrame, evals: pd.DataFrame) -> tuple
     if q_col is None or "w_estimate" not in metrics or metrics["w_estimate"].notna().sum() < 10:
         return float("nan"), float("nan"), q_col
     ev = evals[["step", q_col]].dropna()
-    m = _decimate(metrics)[["step", "w_estimate"]].dropna()  # a million rows: block means suffice
+    m = decimate(metrics)[["step", "w_estimate"]].dropna()  # a million rows: block means suffice
     est = np.interp(ev["step"], m["step"], rolling_median(m["w_estimate"].to_numpy(np.float64), 25))
-
-    def rho(a, b) -> float:
-        if len(a) < 4:
-            return float("nan")
-        return float(pd.Series(a).rank().corr(pd.Series(b).rank()))
 
     q = ev[q_col].to_numpy()
     half = len(q) // 2
-    return rho(est, q), rho(est[half:], q[half:]), q_col
+    return rank_correlation(est, q, 4), rank_correlation(est[half:], q[half:], 4), q_col
 
 
 def advise(metrics: pd.DataFrame, evals: Optional[pd.DataFrame] = None, snapshot_steps: Iterable[int] = (),
@@ -210,7 +213,7 @@ def advise(metrics: pd.DataFrame, evals: Optional[pd.DataFrame] = None, snapshot
         step = int(bad["step"].iloc[0]) if len(bad) else None
         return Advice("diverged", "The run diverged: a loss became NaN or infinite. Restart from a checkpoint "
                       "with a lower learning rate.", step, numbers)
-    metrics = _decimate(metrics)
+    metrics = decimate(metrics)
     n = len(metrics)
     if n < MIN_ROWS:
         return Advice("too early", f"Too early to tell: {n} steps so far (the advisor starts at {MIN_ROWS}).",

@@ -31,6 +31,7 @@ IMAGE_SIZES = (28, 32, 64)
 DEVICES = ("auto", "cpu", "cuda", "mps")
 OPTIMIZERS = ("adam", "rmsprop")
 CRITIC_NORMS = ("none", "batch", "layer")
+IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")  # what folder: datasets read
 
 
 class ConfigError(ValueError):

@@ -19,11 +19,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .config import TrainConfig
+from .config import IMAGE_EXTS, TrainConfig
 
 log = logging.getLogger("trainer")
 
-IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 DEVICE_RESIDENT_BYTES = 1 << 30  # image sets up to 1 GiB (uint8) live on the device
 
 

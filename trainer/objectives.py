@@ -6,8 +6,6 @@ them into its metrics buffer and only copies them to the host at flush time.
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -130,6 +128,3 @@ def critic_iters_at(cfg: TrainConfig, step: int) -> int:
     warm = step < cfg.warmup_steps or (cfg.warmup_every > 0 and step % cfg.warmup_every == 0)
     return cfg.n_critic_warmup if warm else cfg.n_critic
 
-
-def is_finite(x: float) -> bool:
-    return not (math.isnan(x) or math.isinf(x))

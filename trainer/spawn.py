@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import runfiles as rf
-from .config import ConfigError, TrainConfig, data_slug
+from .config import IMAGE_EXTS, ConfigError, TrainConfig, data_slug
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,9 +49,6 @@ def cli_args(cfg: TrainConfig) -> list[str]:
 
 def command_line(cfg: TrainConfig) -> str:
     return shlex.join(["python", "-m", "trainer", *cli_args(cfg)])
-
-
-IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
 
 def preflight(cfg: TrainConfig, look_at: int = 50) -> None:
