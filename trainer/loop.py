@@ -276,7 +276,6 @@ def _run(cfg: TrainConfig, run_dir: Path, device: torch.device, data, resume: bo
             bar.update(1)
         flush()
         if step < cfg.steps:  # stopped early: keep everything up to here
-            status["state"] = "stopping"
             runfiles.write_status(run_dir, state="stopping", step=step, message=stop.reason or "")
             write_samples(step)
             artifacts.save_snapshot(run_dir, step, G, cfg.max_snapshots, protect=_kept(best_step))
