@@ -202,3 +202,14 @@ def test_second_trainer_on_the_same_folder_is_refused(tmp_path):
     finally:
         p.kill()
         p.wait()
+
+
+def test_a_stop_request_already_served_does_not_stop_the_resumed_run(tiny):
+    cfg = tiny(steps=6)
+    run = train(cfg)
+    rf.write_control(run, "stop")  # as the Stop button leaves it after the run it stopped has ended
+    cfg.steps = 10
+    train(cfg, resume=True)
+    st = rf.read_json(run / "status.json")
+    assert st["state"] == "finished" and st["step"] == 10
+    assert rf.read_control(run) is None

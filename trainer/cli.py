@@ -146,6 +146,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except Exception as e:
         print(f"error: training failed: {type(e).__name__}: {e} (see trainer.log in the run folder)", file=sys.stderr)
         return EXIT_FAILED
+    from .distributed import ranks_from_env
+
+    if not ranks_from_env().main:
+        return EXIT_OK  # under torchrun, rank 0 reports how the run ended
     status = runfiles.read_json(run_dir / "status.json") or {}
     state = status.get("state")
     print(f"{state}: {run_dir}" + (f" ({status.get('message')})" if status.get("message") else ""))

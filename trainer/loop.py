@@ -6,6 +6,10 @@ generator once. The step's statistics go into a buffer on the device; every
 NaN, and written as a Parquet part. Evaluations, samples, snapshots and
 checkpoints come at their own intervals. A stop (control.json, SIGINT,
 SIGTERM) ends the run at the next step with a checkpoint.
+
+Under torchrun every process runs this loop on its own batches with the
+networks wrapped in DistributedDataParallel (trainer/distributed.py); only rank
+0 writes the run folder, and the statistics it writes are means over the ranks.
 """
 
 from __future__ import annotations
@@ -20,14 +24,15 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from . import __version__, artifacts, runfiles
+from . import __version__, artifacts, distributed, runfiles
+from .advice import advise, best_quality
 from .config import FORMAT_VERSION, ConfigError, TrainConfig, data_slug
 from .data import load_data
-from .advice import advise, best_quality
+from .distributed import Ranks
 from .evaluate import ImageQuality, toy_quality
 from .models import build_models
 from .objectives import build_objective, critic_iters_at
-from .runtime import StopFlag, cache_dir, make_optimizer, pick_device
+from .runtime import StopFlag, cache_dir, make_optimizer
 from .steps import critic_update, generator_update
 
 log = logging.getLogger("trainer")
@@ -35,6 +40,9 @@ log = logging.getLogger("trainer")
 # statistics kept on the device, in this order, one row per generator step
 DEVICE_STATS = ("w_estimate", "loss_d", "loss_g", "d_real", "d_fake", "gp", "grad_norm", "clip_frac")
 BUFFER_ROWS = 4096  # flushed earlier than flush_secs if it fills
+
+
+SINGLE = Ranks()  # one process, no torchrun
 
 
 class Diverged(RuntimeError):
@@ -49,17 +57,44 @@ def _kept(best_step) -> tuple[int, ...]:
 def train(cfg: TrainConfig, resume: bool = False) -> Path:
     """Train as `cfg` says and return the run folder. With `resume`, continue cfg.run_dir."""
     cfg = cfg.resolved()
-    device = pick_device(cfg.device)
-    torch.manual_seed(cfg.seed)
-    data = load_data(cfg, device)  # before any file is written: bad data leaves nothing behind
+    ranks = distributed.ranks_from_env()
+    try:
+        device = distributed.setup(ranks, cfg.device)
+        torch.manual_seed(cfg.seed)
+        data = load_data(cfg, device)  # before any file is written: bad data leaves nothing behind
+        if not ranks.main:  # rank 0 owns the folder; the others only need its name
+            run_dir, problem = distributed.from_main(None, ranks)
+            if problem:
+                raise ConfigError(problem)
+            cfg.run_dir = run_dir
+            stop = StopFlag(Path(run_dir))
+            stop.install()
+            try:
+                _run(cfg, Path(run_dir), device, data, resume, stop, ranks)
+            except Diverged:
+                pass  # rank 0 says so
+            finally:
+                stop.uninstall()
+            return Path(run_dir)
+        return _train_main(cfg, resume, device, data, ranks)
+    finally:
+        distributed.shutdown()
 
+
+def _train_main(cfg: TrainConfig, resume: bool, device: torch.device, data, ranks: Ranks) -> Path:
+    """The writing process (the only one without torchrun): own the run folder, record how the run ends."""
     run_dir = Path(cfg.run_dir) if cfg.run_dir else runfiles.new_run_dir(cfg.runs_root, cfg.algo, data_slug(cfg.data))
+    problem = None
     if resume and not (run_dir / "config.json").exists():
-        raise ConfigError(f"cannot resume {str(run_dir)!r}: it has no config.json")
+        problem = f"cannot resume {str(run_dir)!r}: it has no config.json"
     if not resume and (run_dir / "config.json").exists():
-        raise ConfigError(f"run folder {str(run_dir)!r} already holds a run: use --resume to continue it")
+        problem = f"run folder {str(run_dir)!r} already holds a run: use --resume to continue it"
+    distributed.from_main((str(run_dir), problem), ranks)
+    if problem:
+        raise ConfigError(problem)
     run_dir.mkdir(parents=True, exist_ok=True)
     runfiles.acquire_lock(run_dir)
+    runfiles.clear_control(run_dir)  # a stop asked of the process before this one is not for us
     cfg.run_dir = str(run_dir)
     handler = logging.FileHandler(run_dir / "trainer.log")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
@@ -70,9 +105,9 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
         runfiles.atomic_write_json(run_dir / "config.json",
                                    {"format": FORMAT_VERSION, "version": __version__, **cfg.to_dict()})
         runfiles.write_status(run_dir, state="starting", step=0, pid=os.getpid(), device=str(device),
-                              started_at=time.time(), message="")
+                              world_size=ranks.world, started_at=time.time(), message="")
         stop.install()
-        _run(cfg, run_dir, device, data, resume, stop)
+        _run(cfg, run_dir, device, data, resume, stop, ranks)
     except Diverged as e:
         log.error("%s", e)
         runfiles.write_status(run_dir, state="diverged", message=str(e))
@@ -91,7 +126,9 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
     return run_dir
 
 
-def _run(cfg: TrainConfig, run_dir: Path, device: torch.device, data, resume: bool, stop: StopFlag) -> None:
+def _run(cfg: TrainConfig, run_dir: Path, device: torch.device, data, resume: bool, stop: StopFlag,
+         ranks: Ranks = SINGLE) -> None:
+    writes = ranks.main  # only rank 0 writes files, evaluates and shows progress
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True  # TF32 for the matmuls: fine for GAN training
         torch.backends.cudnn.allow_tf32 = True
@@ -106,36 +143,25 @@ def _run(cfg: TrainConfig, run_dir: Path, device: torch.device, data, resume: bo
                               generator=torch.Generator().manual_seed(cfg.seed + 1))
 
     start, elapsed0 = 0, 0.0
-    ckpt = artifacts.load_checkpoint(run_dir) if resume else None
+    ckpt = distributed.from_main(artifacts.load_checkpoint(run_dir) if resume and writes else None, ranks)
     if ckpt is not None:
         G.load_state_dict(ckpt["G"])
         D.load_state_dict(ckpt["D"])
         opt_g.load_state_dict(ckpt["opt_g"])
         opt_d.load_state_dict(ckpt["opt_d"])
         fixed_noise = ckpt["fixed_noise"]
-        artifacts.restore_rng(ckpt)
+        if writes:
+            artifacts.restore_rng(ckpt)
         start, elapsed0 = int(ckpt["step"]), float(ckpt["elapsed"])
+    if not writes:  # every rank draws its own batches, also after a resume
+        torch.manual_seed(cfg.seed + 7919 * ranks.rank + start)
+    # what backward passes through: DDP under torchrun (gradients averaged), the modules themselves otherwise
+    G_train, D_train = distributed.wrap(G, ranks, device), distributed.wrap(D, ranks, device)
     fixed_noise = fixed_noise.to(device)
-    metrics = runfiles.PartWriter(run_dir / "metrics", runfiles.METRIC_COLUMNS)
-    evals = runfiles.PartWriter(run_dir / "evals", runfiles.EVAL_COLUMNS)
-    if resume:
-        # rows written after the checkpoint were trained again from it: drop them so each step is once
-        metrics.merge(keep_through_step=start)
-        evals.merge(keep_through_step=start)
-        log.info("resumed at step %d", start)
-    log.info("training %s on %s for %d steps on %s: %s", cfg.algo, cfg.data, cfg.steps, device, cfg.to_dict())
-    quality = None
-    if cfg.is_toy:
-        import ot  # noqa: F401  (POT, for exact W1: its 1.4 s import belongs to start-up, not to step 250)
-    else:
-        quality = ImageQuality(cfg.channels, cfg.image_size, device, cache_dir(run_dir),
-                               cfg.inception_weights, n=cfg.eval_samples)
-        if quality.available:
-            quality.set_real(data.sample(cfg.eval_samples))
-            log.info("image quality: FID, KID and IS on %s features", quality.name)
-        else:
-            log.info("image quality: %s", quality.reason)
-    _, best_q, best_step = best_quality(runfiles.read_evals(run_dir)) if resume else (None, float("nan"), None)
+    metrics = evals = quality = None
+    best_q, best_step = float("nan"), None
+    if writes:
+        metrics, evals, quality, best_q, best_step = _open_run(cfg, run_dir, device, data, resume, start)
 
     buf = torch.full((BUFFER_ROWS, len(DEVICE_STATS)), float("nan"), device=device)
     nan = torch.tensor(float("nan"), device=device)
@@ -144,7 +170,8 @@ def _run(cfg: TrainConfig, run_dir: Path, device: torch.device, data, resume: bo
     last_flush = last_t = time.time()
     last_w = float("nan")
     status = {"state": "running"}
-    runfiles.write_status(run_dir, state="running", step=start, message="")
+    if writes:
+        runfiles.write_status(run_dir, state="running", step=start, message="")
 
     def flush() -> None:
         """Copy the buffer to the host (one sync), check it, and write a metrics part."""
@@ -152,7 +179,7 @@ def _run(cfg: TrainConfig, run_dir: Path, device: torch.device, data, resume: bo
         last_flush = time.time()
         if not host_rows:
             return
-        vals = buf[: len(host_rows)].cpu().numpy()
+        vals = distributed.mean_over_ranks_(buf[: len(host_rows)], ranks).cpu().numpy()
         df = pd.DataFrame(host_rows, columns=["step", "time", "elapsed", "critic_iters", "samples_per_s"])
         for j, name in enumerate(DEVICE_STATS):
             df[name] = vals[:, j].astype("float64")
@@ -160,13 +187,25 @@ def _run(cfg: TrainConfig, run_dir: Path, device: torch.device, data, resume: bo
         bad = ~(df["loss_d"].map(math.isfinite) & df["loss_g"].map(math.isfinite))
         if bad.any():
             row = df[bad].iloc[0]
-            metrics.write(df[df["step"] <= row["step"]])
+            if writes:
+                metrics.write(df[df["step"] <= row["step"]])
             which = "loss_d" if not math.isfinite(row["loss_d"]) else "loss_g"
             raise Diverged(f"{which} became {row[which]} at step {int(row['step'])}; "
                            f"the last good checkpoint is kept")
-        metrics.write(df)
         last_w = float(df["w_estimate"].iloc[-1])
-        runfiles.write_status(run_dir, step=int(df["step"].iloc[-1]), **status)
+        if writes:
+            metrics.write(df)
+            runfiles.write_status(run_dir, step=int(df["step"].iloc[-1]), **status)
+
+    def agree(step: int) -> tuple[bool, bool]:
+        """(stop now?, flush now for time?): under torchrun the ranks agree at every SYNC_EVERY-th step."""
+        late = time.time() - last_flush >= cfg.flush_secs
+        if not ranks.enabled:
+            return stop.poll(), late
+        if step % distributed.SYNC_EVERY:
+            return False, False
+        stopping, late = distributed.any_rank([stop.poll(), late], ranks, device)
+        return stopping, late
 
     def evaluate(step: int) -> None:
         """Quality measures into evals/; a snapshot whenever the quality is the best so far."""
@@ -230,35 +269,41 @@ def _run(cfg: TrainConfig, run_dir: Path, device: torch.device, data, resume: bo
     from tqdm import tqdm
 
     bar = tqdm(total=cfg.steps, initial=start, unit="step", dynamic_ncols=True,
-               disable=None if cfg.progress else True)
+               disable=None if cfg.progress and writes else True)
     step = start
     try:
-        while step < cfg.steps and not stop.poll():
+        while step < cfg.steps:
+            stopping, late = agree(step)
+            if stopping:
+                break
             n_crit = critic_iters_at(cfg, step)
             # (1) Update D: n_crit critic steps on fresh real batches and detached fakes
             for _ in range(n_crit):
                 real = data.sample(cfg.batch_size)
                 with torch.no_grad():
                     fake = G(torch.randn(cfg.batch_size, cfg.latent_dim, device=device))
-                loss_d, stats = critic_update(objective, D, opt_d, real, fake)
-            # (2) Update G
-            loss_g = generator_update(objective, G, D, opt_g, torch.randn(cfg.batch_size, cfg.latent_dim,
-                                                                             device=device))
+                loss_d, stats = critic_update(objective, D_train, opt_d, real, fake)
+            # (2) Update G through the frozen critic itself: its weights get no gradient to average
+            loss_g = generator_update(objective, G_train, D, opt_g, torch.randn(cfg.batch_size, cfg.latent_dim,
+                                                                                   device=device))
 
             step += 1
             now = time.time()
             row = [stats["w_estimate"], loss_d, loss_g, stats["d_real"], stats["d_fake"],
                    stats["gp"], stats["grad_norm"], objective.clip_frac(D)]
             torch.stack([v if isinstance(v, torch.Tensor) else nan for v in row], out=buf[len(host_rows)])
-            host_rows.append((step, now, now - t0, n_crit, cfg.batch_size * n_crit / max(now - last_t, 1e-9)))
+            host_rows.append((step, now, now - t0, n_crit,
+                              cfg.batch_size * n_crit * ranks.world / max(now - last_t, 1e-9)))
             last_t = now
 
             due = {k: step % getattr(cfg, k) == 0 or step == cfg.steps
                    for k in ("eval_every", "sample_every", "snapshot_every", "checkpoint_every")}
-            if any(due.values()) or len(host_rows) == BUFFER_ROWS or now - last_flush >= cfg.flush_secs:
+            if any(due.values()) or len(host_rows) == BUFFER_ROWS or late:
                 with timer("flush"):
                     flush()  # first: a NaN must stop us before it reaches a snapshot or checkpoint
                 bar.set_postfix_str(f"W={last_w:.4g}", refresh=False)
+            if not writes:
+                continue
             if due["eval_every"]:
                 with timer("evaluate"):
                     evaluate(step)
@@ -275,6 +320,8 @@ def _run(cfg: TrainConfig, run_dir: Path, device: torch.device, data, resume: bo
                     checkpoint(step)
             bar.update(1)
         flush()
+        if not writes:
+            return
         if step < cfg.steps:  # stopped early: keep everything up to here
             runfiles.write_status(run_dir, state="stopping", step=step, message=stop.reason or "")
             write_samples(step)
@@ -291,4 +338,30 @@ def _run(cfg: TrainConfig, run_dir: Path, device: torch.device, data, resume: bo
                                   session_s=round(total, 3))
     finally:
         bar.close()
-        metrics.merge()
+        if writes:
+            metrics.merge()
+
+
+def _open_run(cfg: TrainConfig, run_dir: Path, device: torch.device, data, resume: bool, start: int):
+    """Rank 0's writers and quality measure: (metrics, evals, image quality or None, best quality, its step)."""
+    metrics = runfiles.PartWriter(run_dir / "metrics", runfiles.METRIC_COLUMNS)
+    evals = runfiles.PartWriter(run_dir / "evals", runfiles.EVAL_COLUMNS)
+    if resume:
+        # rows written after the checkpoint were trained again from it: drop them so each step is once
+        metrics.merge(keep_through_step=start)
+        evals.merge(keep_through_step=start)
+        log.info("resumed at step %d", start)
+    log.info("training %s on %s for %d steps on %s: %s", cfg.algo, cfg.data, cfg.steps, device, cfg.to_dict())
+    quality = None
+    if cfg.is_toy:
+        import ot  # noqa: F401  (POT, for exact W1: its 1.4 s import belongs to start-up, not to step 250)
+    else:
+        quality = ImageQuality(cfg.channels, cfg.image_size, device, cache_dir(run_dir),
+                               cfg.inception_weights, n=cfg.eval_samples)
+        if quality.available:
+            quality.set_real(data.sample(cfg.eval_samples))
+            log.info("image quality: FID, KID and IS on %s features", quality.name)
+        else:
+            log.info("image quality: %s", quality.reason)
+    _, best_q, best_step = best_quality(runfiles.read_evals(run_dir)) if resume else (None, float("nan"), None)
+    return metrics, evals, quality, best_q, best_step

@@ -232,6 +232,11 @@ def write_control(run_dir: str | os.PathLike, command: str = "stop") -> None:
     atomic_write_json(Path(run_dir) / "control.json", {"command": command, "time": time.time()})
 
 
+def clear_control(run_dir: str | os.PathLike) -> None:
+    """Forget a request addressed to an earlier process (a stop that already happened)."""
+    _unlink_quietly(Path(run_dir) / "control.json")
+
+
 def read_control(run_dir: str | os.PathLike) -> Optional[str]:
     obj = read_json(Path(run_dir) / "control.json")
     cmd = obj.get("command") if obj else None
