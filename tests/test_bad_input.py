@@ -50,7 +50,7 @@ def test_every_field_is_tried():
     tried = {name for name, _ in CASES}
     untried = {f.name for f in dataclasses.fields(TrainConfig)} - tried
     # booleans (--x / --no-x) cannot be given a wrong value; paths have their own tests
-    assert untried <= {"download", "progress", "data_root", "run_dir", "runs_root"}, untried
+    assert untried <= {"download", "progress", "cuda_graphs", "channels_last", "data_root", "run_dir", "runs_root"}, untried
 
 
 @pytest.mark.parametrize("field,args", CASES, ids=[f"{n}:{' '.join(a)[:30]}" for n, a in CASES])

@@ -119,3 +119,13 @@ def test_control_round_trip(tmp_path):
     assert rf.read_control(tmp_path) is None
     rf.write_control(tmp_path, "stop")
     assert rf.read_control(tmp_path) == "stop"
+
+
+def test_a_served_stop_is_cleared_and_a_newer_one_kept(tmp_path):
+    rf.write_control(tmp_path, "stop")
+    rf.write_status(tmp_path, state="stopped")  # the old process wrote this after it obeyed
+    rf.clear_served_control(tmp_path)
+    assert rf.read_control(tmp_path) is None
+    rf.write_control(tmp_path, "stop")  # asked again after that: for the next process
+    rf.clear_served_control(tmp_path)
+    assert rf.read_control(tmp_path) == "stop"

@@ -205,11 +205,13 @@ def test_second_trainer_on_the_same_folder_is_refused(tmp_path):
 
 
 def test_a_stop_request_already_served_does_not_stop_the_resumed_run(tiny):
-    cfg = tiny(steps=6)
+    cfg = tiny(steps=100000)
+    Path(cfg.run_dir).mkdir(parents=True)
+    rf.write_control(cfg.run_dir, "stop")  # the Stop button; the run obeys and ends
     run = train(cfg)
-    rf.write_control(run, "stop")  # as the Stop button leaves it after the run it stopped has ended
-    cfg.steps = 10
-    train(cfg, resume=True)
+    stopped_at = rf.read_json(run / "status.json")["step"]
+    cfg.steps = stopped_at + 4
+    train(cfg, resume=True)  # a new process: that stop was for the old one
     st = rf.read_json(run / "status.json")
-    assert st["state"] == "finished" and st["step"] == 10
+    assert st["state"] == "finished" and st["step"] == stopped_at + 4
     assert rf.read_control(run) is None

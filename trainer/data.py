@@ -106,6 +106,7 @@ class StreamImages:
     """Images decoded by DataLoader workers, for folders too large to keep on the device."""
 
     kind = "image"
+    streams = True  # batches come from the host: not capturable in a CUDA graph
 
     def __init__(self, paths: list[Path], size: int, channels: int, device: torch.device, batch_size: int):
         n_hold = min(1000, len(paths) // 10)

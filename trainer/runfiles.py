@@ -232,9 +232,16 @@ def write_control(run_dir: str | os.PathLike, command: str = "stop") -> None:
     atomic_write_json(Path(run_dir) / "control.json", {"command": command, "time": time.time()})
 
 
-def clear_control(run_dir: str | os.PathLike) -> None:
-    """Forget a request addressed to an earlier process (a stop that already happened)."""
-    _unlink_quietly(Path(run_dir) / "control.json")
+def clear_served_control(run_dir: str | os.PathLike) -> None:
+    """Forget a request the run's previous process has already served (it wrote its status after it).
+
+    A stop written later (say, while a resumed trainer is starting) stays and is obeyed.
+    """
+    control = read_json(Path(run_dir) / "control.json")
+    status = read_json(Path(run_dir) / "status.json") or {}
+    asked, ended = (control or {}).get("time"), status.get("updated_at")
+    if isinstance(asked, (int, float)) and isinstance(ended, (int, float)) and asked <= ended:
+        _unlink_quietly(Path(run_dir) / "control.json")
 
 
 def read_control(run_dir: str | os.PathLike) -> Optional[str]:

@@ -36,10 +36,11 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def make_optimizer(cfg: TrainConfig, params, lr: float) -> torch.optim.Optimizer:
+def make_optimizer(cfg: TrainConfig, params, lr: float, capturable: bool = False) -> torch.optim.Optimizer:
+    """The config's optimizer, with one multi-tensor (foreach) update; `capturable` for CUDA graphs."""
     if cfg.optimizer == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr, foreach=True)
-    return torch.optim.Adam(params, lr=lr, betas=cfg.betas, foreach=True)
+        return torch.optim.RMSprop(params, lr=lr, foreach=True, capturable=capturable)
+    return torch.optim.Adam(params, lr=lr, betas=cfg.betas, foreach=True, capturable=capturable)
 
 
 class StopFlag:

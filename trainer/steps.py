@@ -37,3 +37,45 @@ def generator_update(obj: Objective, G: nn.Module, D: nn.Module, opt: torch.opti
     finally:
         D.requires_grad_(True)
     return loss.detach()
+
+
+# statistics a step writes, in this order, one row per generator step (the loop's metrics buffer)
+DEVICE_STATS = ("w_estimate", "loss_d", "loss_g", "d_real", "d_fake", "gp", "grad_norm", "clip_frac")
+
+
+class TrainStep:
+    """One generator step: (1) n critic updates on fresh batches and detached fakes, (2) one generator update.
+
+    The step's statistics go into a row of a device tensor and nothing is read back
+    to the host, so the same code runs eagerly or captured whole as a CUDA graph
+    (trainer/graphs.py). `D_train`/`G_train` are what backward passes go through
+    (DDP under torchrun); `G` and `D` are the modules themselves.
+    """
+
+    def __init__(self, objective: Objective, data, G: nn.Module, D: nn.Module, G_train: nn.Module,
+                 D_train: nn.Module, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
+                 batch_size: int, latent_dim: int, device: torch.device, memory_format=torch.contiguous_format):
+        self.objective, self.data = objective, data
+        self.G, self.D, self.G_train, self.D_train = G, D, G_train, D_train
+        self.opt_g, self.opt_d = opt_g, opt_d
+        self.batch_size, self.latent_dim, self.device = batch_size, latent_dim, device
+        self.memory_format = memory_format
+        self.nan = torch.tensor(float("nan"), device=device)
+
+    def _noise(self) -> torch.Tensor:
+        return torch.randn(self.batch_size, self.latent_dim, device=self.device)
+
+    def __call__(self, n_critic: int, out: torch.Tensor) -> None:
+        """Train one generator step and write its statistics (DEVICE_STATS) into `out`."""
+        for _ in range(n_critic):
+            real = self.data.sample(self.batch_size)
+            if real.dim() == 4:
+                real = real.contiguous(memory_format=self.memory_format)
+            with torch.no_grad():
+                fake = self.G(self._noise())
+            loss_d, stats = critic_update(self.objective, self.D_train, self.opt_d, real, fake)
+        # through the frozen critic itself: its weights get no gradient (nor one to average under DDP)
+        loss_g = generator_update(self.objective, self.G_train, self.D, self.opt_g, self._noise())
+        row = [stats["w_estimate"], loss_d, loss_g, stats["d_real"], stats["d_fake"], stats["gp"],
+               stats["grad_norm"], self.objective.clip_frac(self.D)]
+        torch.stack([v if isinstance(v, torch.Tensor) else self.nan for v in row], out=out)
