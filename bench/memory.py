@@ -1,6 +1,6 @@
 """The trainer's resident memory over a long run.
 
-    python -m bench.memory [--steps 20000] [--algo wgan-gp] [--data gaussians8] [--every 2]
+    python -m bench.memory [--steps 20000] [--algo wgan-gp] [--data gaussians8] [--every 2] [-- TRAINER FLAGS]
 
 Starts `python -m trainer` as a child process with everything at its defaults
 (logging, evaluations, samples, snapshots, checkpoints), reads its resident set
@@ -56,10 +56,11 @@ def main() -> None:
     ap.add_argument("--algo", default="wgan-gp")
     ap.add_argument("--data", default="gaussians8")
     ap.add_argument("--every", type=float, default=2.0, help="seconds between readings")
+    ap.add_argument("trainer_args", nargs="*", help="more trainer flags, after --")
     args = ap.parse_args()
     run = Path(tempfile.mkdtemp()) / "run"
     cmd = [sys.executable, "-m", "trainer", "--algo", args.algo, "--data", args.data, "--steps", str(args.steps),
-           "--device", "cpu", "--no-progress", "--run-dir", str(run)]
+           "--device", "cpu", "--no-progress", "--run-dir", str(run), *args.trainer_args]
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "WGAN_WATCH_CACHE": str(run.parent / "cache")})
     t0 = time.time()
     points: list[tuple[int, float]] = []

@@ -48,6 +48,23 @@ def test_merge_bounds_parts_and_keeps_rows(tmp_path):
     assert w.write(metrics_frame([7])).name > rf.part_files(tmp_path / "m")[0].name
 
 
+def test_merges_leave_big_parts_alone_so_their_cost_does_not_grow_with_the_run(tmp_path):
+    w = rf.PartWriter(tmp_path / "m", rf.METRIC_COLUMNS, max_parts=4, big_rows=5)
+    for s in range(1, 8):
+        w.write(metrics_frame([s]))
+    first = rf.part_files(tmp_path / "m")[0]
+    assert len(rf.read_part(first, rf.METRIC_COLUMNS)) >= 5  # became big
+    stamp = first.stat().st_mtime_ns
+    for s in range(8, 61):
+        w.write(metrics_frame([s]))
+    assert first.exists() and first.stat().st_mtime_ns == stamp  # never rewritten
+    parts = rf.part_files(tmp_path / "m")
+    assert len(parts) <= 60 // 5 + 4
+    assert rf.read_table(tmp_path / "m", rf.METRIC_COLUMNS)["step"].tolist() == list(range(1, 61))
+    w.merge(keep_through_step=33)  # a resume: every part is cut back
+    assert rf.read_table(tmp_path / "m", rf.METRIC_COLUMNS)["step"].tolist() == list(range(1, 34))
+
+
 def test_atomic_write_leaves_no_temporary_files(tmp_path):
     rf.atomic_write_json(tmp_path / "a.json", {"x": 1})
     rf.atomic_write_json(tmp_path / "a.json", {"x": 2})

@@ -333,7 +333,7 @@ def _run(cfg: TrainConfig, run_dir: Path, device: torch.device, data, resume: bo
     finally:
         bar.close()
         if writes:
-            metrics.merge()
+            metrics.merge(since_last_big=True)  # a tidy folder: the big parts and one more
 
 
 def _open_run(cfg: TrainConfig, run_dir: Path, device: torch.device, data, resume: bool, start: int):
