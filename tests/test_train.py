@@ -215,3 +215,31 @@ def test_a_stop_request_already_served_does_not_stop_the_resumed_run(tiny):
     st = rf.read_json(run / "status.json")
     assert st["state"] == "finished" and st["step"] == stopped_at + 4
     assert rf.read_control(run) is None
+
+
+def test_by_default_slow_evaluations_are_spaced_out_to_keep_their_share_small(tiny, monkeypatch):
+    import trainer.loop as loop
+
+    real_quality = loop.toy_quality
+
+    def slow_quality(*a, **k):
+        time.sleep(0.3)  # far more than 2% of 250 tiny steps
+        return real_quality(*a, **k)
+
+    monkeypatch.setattr(loop, "toy_quality", slow_quality)
+    run = train(tiny(steps=1600, eval_every=None, sample_every=1000, snapshot_every=1000, checkpoint_every=1000))
+    steps = rf.read_evals(run)["step"].tolist()
+    assert steps[0] == 250 and steps[-1] == 1600  # the first at 250, and always the last step
+    assert all(s % 250 == 0 for s in steps[:-1]) and steps[1] - steps[0] > 250, steps
+    assert "evaluating every" in (run / "trainer.log").read_text()
+    cfg = rf.read_json(run / "config.json")
+    assert cfg["eval_every"] is None  # "default" is what the run was told, not a number
+
+
+def test_an_explicit_eval_every_is_kept_however_slow(tiny, monkeypatch):
+    import trainer.loop as loop
+
+    real_quality = loop.toy_quality
+    monkeypatch.setattr(loop, "toy_quality", lambda *a, **k: (time.sleep(0.05), real_quality(*a, **k))[1])
+    run = train(tiny(steps=30, eval_every=5))
+    assert rf.read_evals(run)["step"].tolist() == [5, 10, 15, 20, 25, 30]

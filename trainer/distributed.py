@@ -76,8 +76,12 @@ def setup(ranks: Ranks, device_name: str) -> torch.device:
     return device
 
 
-def shutdown() -> None:
+def shutdown(together: bool) -> None:
+    """Leave the process group; `together` (a clean end on every rank) waits for the others first,
+    since a rank that tears its connections down under a slower one can abort it."""
     if dist.is_available() and dist.is_initialized():
+        if together:
+            dist.barrier()
         dist.destroy_process_group()
 
 

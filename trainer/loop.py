@@ -39,6 +39,8 @@ from .steps import DEVICE_STATS, TrainStep
 log = logging.getLogger("trainer")
 
 BUFFER_ROWS = 4096  # flushed earlier than flush_secs if it fills
+EVAL_EVERY = 250  # default spacing of evaluations, in generator steps ...
+EVAL_BUDGET = 0.02  # ... stretched (in multiples of it) so they take at most this share of the time
 
 
 SINGLE = Ranks()  # one process, no torchrun
@@ -57,6 +59,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
     """Train as `cfg` says and return the run folder. With `resume`, continue cfg.run_dir."""
     cfg = cfg.resolved()
     ranks = distributed.ranks_from_env()
+    ended_cleanly = False
     try:
         device = distributed.setup(ranks, cfg.device)
         torch.manual_seed(cfg.seed)
@@ -74,10 +77,13 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
                 pass  # rank 0 says so
             finally:
                 stop.uninstall()
+            ended_cleanly = True
             return Path(run_dir)
-        return _train_main(cfg, resume, device, data, ranks)
+        run_dir = _train_main(cfg, resume, device, data, ranks)
+        ended_cleanly = True
+        return run_dir
     finally:
-        distributed.shutdown()
+        distributed.shutdown(together=ended_cleanly)
 
 
 def _train_main(cfg: TrainConfig, resume: bool, device: torch.device, data, ranks: Ranks) -> Path:
@@ -236,6 +242,27 @@ def _run(cfg: TrainConfig, run_dir: Path, device: torch.device, data, resume: bo
             artifacts.save_snapshot(run_dir, step, G, cfg.max_snapshots, protect=(step,))
             status["best_step"] = step
 
+    base_every = cfg.eval_every or EVAL_EVERY
+    next_eval = (start // base_every + 1) * base_every
+    last_eval = (start, time.time())
+    eval_gap = base_every
+
+    def next_evaluation(step: int, took: float) -> int:
+        """The step of the next evaluation: every eval_every steps if given; by default every
+        250, or the smallest multiple of 250 that keeps evaluating under EVAL_BUDGET of the time."""
+        nonlocal last_eval, eval_gap
+        (prev_step, prev_t), now = last_eval, time.time()
+        last_eval = (step, now)
+        # under torchrun every rank must flush at the same steps: there the spacing stays fixed
+        if cfg.eval_every is None and not ranks.enabled and step > prev_step:
+            per_step = max(now - prev_t - took, 1e-9) / (step - prev_step)  # training seconds per step
+            gap = base_every * max(1, math.ceil(took / (EVAL_BUDGET * per_step * base_every)))
+            if gap != eval_gap:
+                log.info("an evaluation takes %.2f s, %.1f%% of %d steps: evaluating every %d steps",
+                         took, 100 * took / (per_step * base_every), base_every, gap)
+                eval_gap = gap
+        return (step // base_every) * base_every + eval_gap
+
     def plateaued_for(step: int) -> int:
         """Generator steps the advisor has called this run plateaued (0 if it is not)."""
         advice = advise(runfiles.read_metrics(run_dir), runfiles.read_evals(run_dir))
@@ -291,16 +318,21 @@ def _run(cfg: TrainConfig, run_dir: Path, device: torch.device, data, resume: bo
             last_t = now
 
             due = {k: step % getattr(cfg, k) == 0 or step == cfg.steps
-                   for k in ("eval_every", "sample_every", "snapshot_every", "checkpoint_every")}
+                   for k in ("sample_every", "snapshot_every", "checkpoint_every")}
+            due["eval_every"] = step >= next_eval or step == cfg.steps
             if any(due.values()) or len(host_rows) == BUFFER_ROWS or late:
                 with timer("flush"):
                     flush()  # first: a NaN must stop us before it reaches a snapshot or checkpoint
                 bar.set_postfix_str(f"W={last_w:.4g}", refresh=False)
             if not writes:
+                if due["eval_every"]:
+                    next_eval = next_evaluation(step, 0.0)
                 continue
             if due["eval_every"]:
                 with timer("evaluate"):
+                    t_eval = time.perf_counter()
                     evaluate(step)
+                    next_eval = next_evaluation(step, time.perf_counter() - t_eval)
                     if cfg.early_stop and (flat := plateaued_for(step)) >= cfg.early_stop:
                         stop.reason = f"early stop: plateaued for {flat} steps; the best snapshot is step {best_step}"
             if due["sample_every"]:

@@ -37,10 +37,21 @@ def pick_device(name: str) -> torch.device:
 
 
 def make_optimizer(cfg: TrainConfig, params, lr: float, capturable: bool = False) -> torch.optim.Optimizer:
-    """The config's optimizer, with one multi-tensor (foreach) update; `capturable` for CUDA graphs."""
+    """The config's optimizer in its fastest form for where the parameters live.
+
+    Measured on the 2-core CPU (generator steps/s of the training step alone):
+    Adam fused (one kernel per tensor) beat foreach by 3-10% and the per-tensor loop by
+    up to 5%; RMSprop has no fused form there, and its loop beat foreach by 9%. On CUDA,
+    fused Adam and foreach RMSprop (few launches). `capturable` keeps the step count on
+    the device, as CUDA graphs need.
+    """
+    params = list(params)
+    device = params[0].device.type if params else "cpu"
     if cfg.optimizer == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr, foreach=True, capturable=capturable)
-    return torch.optim.Adam(params, lr=lr, betas=cfg.betas, foreach=True, capturable=capturable)
+        return torch.optim.RMSprop(params, lr=lr, foreach=device != "cpu", capturable=capturable)
+    fused = device in ("cpu", "cuda")
+    return torch.optim.Adam(params, lr=lr, betas=cfg.betas, fused=fused or None,
+                            foreach=None if fused else True, capturable=capturable)
 
 
 class StopFlag:
