@@ -229,8 +229,8 @@ def test_by_default_slow_evaluations_are_spaced_out_to_keep_their_share_small(ti
     monkeypatch.setattr(loop, "toy_quality", slow_quality)
     run = train(tiny(steps=1600, eval_every=None, sample_every=1000, snapshot_every=1000, checkpoint_every=1000))
     steps = rf.read_evals(run)["step"].tolist()
-    assert steps[0] == 250 and steps[-1] == 1600  # the first at 250, and always the last step
-    assert all(s % 250 == 0 for s in steps[:-1]) and steps[1] - steps[0] > 250, steps
+    assert steps[:2] == [250, 500] and steps[-1] == 1600  # the first timed one is at 500; always the last step
+    assert all(s % 250 == 0 for s in steps[:-1]) and steps[2] - steps[1] > 250, steps
     assert "evaluating every" in (run / "trainer.log").read_text()
     cfg = rf.read_json(run / "config.json")
     assert cfg["eval_every"] is None  # "default" is what the run was told, not a number

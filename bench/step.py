@@ -1,0 +1,88 @@
+"""The training step alone (no logging, no evaluation), with each optimizer implementation.
+
+    python -m bench.step [--repeat 5] [--only "wgan-gp gaussians8"]
+
+For each setting, builds the default models and a TrainStep three times (Adam or
+RMSprop as fused, foreach and per-tensor loop; RMSprop has no fused form, so its
+"fused" row is foreach), runs them in alternation and prints the median generator
+steps/s. This is how trainer/runtime.py's choice of optimizer form was made.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch  # noqa: E402
+
+from trainer import TrainConfig  # noqa: E402
+from trainer.data import load_data  # noqa: E402
+from trainer.models import build_models  # noqa: E402
+from trainer.objectives import build_objective  # noqa: E402
+from trainer.steps import DEVICE_STATS, TrainStep  # noqa: E402
+
+SETTINGS = [("wgan-gp", "gaussians8", 60), ("wgan", "gaussians8", 60), ("wgan-gp", "digits", 20), ("wgan", "digits", 20),
+            ("gan", "digits", 100)]
+FORMS = {"fused": {"fused": True}, "foreach": {"foreach": True}, "loop": {"foreach": False}}
+
+
+def make(algo: str, data: str, form: dict, device: torch.device) -> tuple[TrainStep, TrainConfig]:
+    cfg = TrainConfig(algo=algo, data=data, device=device.type).resolved()
+    torch.manual_seed(0)
+    G, D = build_models(cfg)
+    G, D = G.to(device), D.to(device)
+
+    def opt(params, lr):
+        if cfg.optimizer == "rmsprop":
+            return torch.optim.RMSprop(params, lr=lr, **{k: v for k, v in form.items() if k != "fused"})
+        return torch.optim.Adam(params, lr=lr, betas=cfg.betas, **form)
+
+    step = TrainStep(build_objective(cfg), load_data(cfg, device), G, D, G, D, opt(G.parameters(), cfg.lr_g),
+                     opt(D.parameters(), cfg.lr_d), cfg.batch_size, cfg.latent_dim, device)
+    return step, cfg
+
+
+def rate(step: TrainStep, cfg: TrainConfig, n: int) -> float:
+    out = torch.empty(len(DEVICE_STATS), device=step.device)
+    for _ in range(3):
+        step(cfg.n_critic, out)
+    t = time.perf_counter()
+    for _ in range(n):
+        step(cfg.n_critic, out)
+    if step.device.type == "cuda":
+        torch.cuda.synchronize()
+    return n / (time.perf_counter() - t)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--only", help="run only the setting 'algo data'")
+    args = ap.parse_args()
+    device = torch.device(args.device)
+    print(f"Training step alone, generator steps/s: {platform.machine()}, {os.cpu_count()} cores, torch threads "
+          f"{torch.get_num_threads()}, {device}; median of {args.repeat} alternating runs")
+    print("| algo | data | fused | foreach | loop |")
+    print("|---|---|---|---|---|")
+    for algo, data, n in SETTINGS:
+        if args.only and args.only != f"{algo} {data}":
+            continue
+        steps = {name: make(algo, data, form, device) for name, form in FORMS.items()}
+        rates: dict[str, list[float]] = {name: [] for name in FORMS}
+        for _ in range(args.repeat):
+            for name in FORMS:
+                rates[name].append(rate(*steps[name], n))
+        print(f"| {algo} | {data} | " + " | ".join(f"{statistics.median(rates[k]):.2f}" for k in FORMS) + " |",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
