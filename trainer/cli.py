@@ -57,7 +57,7 @@ def build_parser() -> OneLineParser:
     for f in dataclasses.fields(TrainConfig):
         base, extra = _flag_type(hints[f.name])
         default = f.default
-        help_text = docs.get(f.name, "")
+        help_text = docs.get(f.name, "").replace("%", "%%")  # argparse formats help with %
         if default is not None and base is not bool:
             help_text += f" (default: {default})"
         kwargs = {"dest": f.name, "default": argparse.SUPPRESS, "help": help_text, **extra}
