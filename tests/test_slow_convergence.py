@@ -28,7 +28,9 @@ FAST_CONVERGING = dict(algo="wgan-gp", data="gaussians8", width=64, lr_d=1e-3, l
 def test_advisor_says_improving_then_plateaued_on_a_converging_run(tmp_path):
     from trainer.advice import advise
 
-    run = train(TrainConfig(steps=1500, run_dir=str(tmp_path / "r"), **FAST_CONVERGING))
+    # 2,500 steps: the estimate flattens around step 1,500-1,750 (when exactly depends on rounding:
+    # fused and foreach Adam differ in the last bit, and training amplifies it)
+    run = train(TrainConfig(steps=2500, run_dir=str(tmp_path / "r"), **FAST_CONVERGING))
     m, ev = rf.read_metrics(run), rf.read_evals(run)
     assert m["w_estimate"].iloc[20:120].mean() > 1.5 * m["w_estimate"].tail(200).mean()
     assert ev["w1_exact"].iloc[0] > 1.5 * ev["w1_exact"].tail(3).mean()
