@@ -59,11 +59,9 @@ def test_one_process_needs_no_process_group():
     assert ddp.wrap(m, one, torch.device("cpu")) is m and ddp.from_main("x", one) == "x"
 
 
-def _two_rank_step(rank: int, algo: str, init: str, out: str) -> None:
-    """One critic step and one generator step of DDP on rank `rank`'s half of a batch."""
-    dist.init_process_group("gloo", init_method=init, rank=rank, world_size=2)
-    torch.set_num_threads(1)
-    ranks = ddp.Ranks(rank, 2, rank)
+def _one_step_setup(algo: str):
+    """The same models, optimizers and whole batch (64 real, fakes, interpolation weights, latents)
+    on every rank and in the single process that checks them."""
     cfg = TrainConfig(algo=algo, data="gaussians8", width=32).resolved()
     torch.manual_seed(0)
     G, D = build_models(cfg)
@@ -73,6 +71,15 @@ def _two_rank_step(rank: int, algo: str, init: str, out: str) -> None:
     g = torch.Generator().manual_seed(7)
     real, fake, alpha, z = torch.randn(64, 2, generator=g), torch.randn(64, 2, generator=g), \
         torch.rand(64, 1, generator=g), torch.randn(64, cfg.latent_dim, generator=g)
+    return G, D, obj, opt_d, opt_g, (real, fake, alpha, z)
+
+
+def _two_rank_step(rank: int, algo: str, init: str, out: str) -> None:
+    """One critic step and one generator step of DDP on rank `rank`'s half of a batch."""
+    dist.init_process_group("gloo", init_method=init, rank=rank, world_size=2)
+    torch.set_num_threads(1)
+    ranks = ddp.Ranks(rank, 2, rank)
+    G, D, obj, opt_d, opt_g, (real, fake, alpha, z) = _one_step_setup(algo)
     half = slice(32 * rank, 32 * (rank + 1))
     D_train, G_train = ddp.wrap(D, ranks, torch.device("cpu")), ddp.wrap(G, ranks, torch.device("cpu"))
     _, stats = critic_update(obj, D_train, opt_d, real[half], fake[half], alpha=alpha[half])
@@ -93,15 +100,7 @@ def test_two_ranks_on_half_batches_make_the_one_process_update_on_the_whole_batc
     mp.spawn(_two_rank_step, args=(algo, f"file://{tmp_path / 'pg'}", str(out)), nprocs=2, join=True)
     got = torch.load(out, weights_only=True)
 
-    cfg = TrainConfig(algo=algo, data="gaussians8", width=32).resolved()
-    torch.manual_seed(0)
-    G, D = build_models(cfg)
-    obj = build_objective(cfg)
-    opt_d = torch.optim.SGD(D.parameters(), lr=0.1)  # linear in the gradient: Adam's first step is ~sign(g)
-    opt_g = torch.optim.SGD(G.parameters(), lr=0.1)
-    g = torch.Generator().manual_seed(7)
-    real, fake, alpha, z = torch.randn(64, 2, generator=g), torch.randn(64, 2, generator=g), \
-        torch.rand(64, 1, generator=g), torch.randn(64, cfg.latent_dim, generator=g)
+    G, D, obj, opt_d, opt_g, (real, fake, alpha, z) = _one_step_setup(algo)
     _, stats = critic_update(obj, D, opt_d, real, fake, alpha=alpha)
     generator_update(obj, G, D, opt_g, z)
     for name, p in D.state_dict().items():
