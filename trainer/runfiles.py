@@ -129,8 +129,13 @@ def combine_parts(frames: list[pd.DataFrame], columns: Iterable[str]) -> pd.Data
 def read_table(folder: str | os.PathLike, columns: Iterable[str],
                problems: Optional[list[str]] = None) -> pd.DataFrame:
     """All parts of a folder merged; unreadable parts are skipped and reported."""
+    return read_parts(part_files(folder), columns, problems)
+
+
+def read_parts(paths: Iterable[Path], columns: Iterable[str], problems: Optional[list[str]] = None) -> pd.DataFrame:
+    """These parts merged in the given order; unreadable ones are skipped and reported."""
     frames = []
-    for p in part_files(folder):
+    for p in paths:
         try:
             frames.append(read_part(p, columns))
         except Exception as e:  # any broken file: torn, empty, wrong schema, random bytes
@@ -196,17 +201,9 @@ class PartWriter:
             while first > 0 and self._rows(parts[first - 1]) < self.big_rows:
                 first -= 1
             parts = parts[first:]
-        if len(parts) < 2 and keep_through_step is None:
+        if not parts or (len(parts) < 2 and keep_through_step is None):
             return
-        if not parts:
-            return
-        frames = []
-        for p in parts:
-            try:
-                frames.append(read_part(p, self.columns))
-            except Exception as e:  # noqa: BLE001  (torn or foreign: dropped, as readers do)
-                warnings.warn(f"merge skipped unreadable part {p.name}: {type(e).__name__}: {e}", stacklevel=2)
-        df = combine_parts(frames, self.columns)
+        df = read_parts(parts, self.columns)  # a torn or foreign part is dropped, as readers do
         if keep_through_step is not None:
             df = df[df["step"] <= keep_through_step]
         atomic_write_parquet(parts[-1], df)
