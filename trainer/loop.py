@@ -43,9 +43,6 @@ EVAL_EVERY = 250  # default spacing of evaluations, in generator steps ...
 EVAL_BUDGET = 0.02  # ... stretched (in multiples of it) so they take at most this share of the time
 
 
-SINGLE = Ranks()  # one process, no torchrun
-
-
 class Diverged(RuntimeError):
     pass
 
@@ -133,7 +130,7 @@ def _train_main(cfg: TrainConfig, resume: bool, device: torch.device, data, rank
 
 
 def _run(cfg: TrainConfig, run_dir: Path, device: torch.device, data, resume: bool, stop: StopFlag,
-         ranks: Ranks = SINGLE) -> None:
+         ranks: Ranks) -> None:
     writes = ranks.main  # only rank 0 writes files, evaluates and shows progress
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True  # TF32 for the matmuls: fine for GAN training
