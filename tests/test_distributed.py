@@ -156,3 +156,13 @@ def test_a_bad_run_folder_stops_every_rank_with_one_message(tmp_path):
     proc = torchrun("--steps", "3", "--run-dir", str(run), *SMALL)
     out, _ = proc.communicate(timeout=240)
     assert proc.returncode != 0 and "already holds a run" in out
+
+
+def test_torchrun_on_digits_evaluates_fid_on_rank_0_alone(tmp_path):
+    """torchmetrics gathers across ranks by default; only rank 0 evaluates, so it must not."""
+    run = tmp_path / "run"
+    finish(torchrun("--algo", "wgan-gp", "--data", "digits", "--steps", "4", "--width", "8", "--batch-size", "16",
+                    "--eval-every", "2", "--sample-every", "2", "--run-dir", str(run), *SMALL))
+    assert rf.read_json(run / "status.json")["state"] == "finished"
+    ev = rf.read_evals(run)
+    assert ev["step"].tolist() == [2, 4] and ev["fid"].notna().all() and ev["kid"].notna().all()

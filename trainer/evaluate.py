@@ -83,9 +83,11 @@ class ImageQuality:
         except ImportError:  # pragma: no cover - torchmetrics is in requirements.txt
             self.reason = "torchmetrics is not installed"
             return
+        # only rank 0 evaluates under torchrun: torchmetrics must not gather from the other ranks
+        local = {"sync_on_compute": False}
         if inception_weights:
             try:
-                kw = dict(feature_extractor_weights_path=inception_weights)
+                kw = dict(feature_extractor_weights_path=inception_weights, **local)
                 self._fid = FrechetInceptionDistance(feature=2048, reset_real_features=False, normalize=True, **kw)
                 self._kid = KernelInceptionDistance(feature=2048, reset_real_features=False, normalize=True,
                                                     subset_size=kid_subset, subsets=10, **kw)
@@ -99,10 +101,10 @@ class ImageQuality:
             # one classifier pass per evaluation gives both features and logits; the metrics
             # then get them through a pass-through "extractor" instead of running it three times
             self._clf = digit_classifier(Path(cache_dir)).to(device)
-            self._fid = FrechetInceptionDistance(feature=Passthrough(128), reset_real_features=False)
+            self._fid = FrechetInceptionDistance(feature=Passthrough(128), reset_real_features=False, **local)
             self._kid = KernelInceptionDistance(feature=Passthrough(128), reset_real_features=False,
-                                                subset_size=kid_subset, subsets=10)
-            self._is = InceptionScore(feature=Passthrough(10), normalize=False, splits=1)
+                                                subset_size=kid_subset, subsets=10, **local)
+            self._is = InceptionScore(feature=Passthrough(10), normalize=False, splits=1, **local)
             self.name, self.available, self._inception = "digit-classifier-v1", True, False
         else:
             self.reason = (f"FID/KID/IS need Inception weights for {channels}-channel {image_size}-pixel images: "
