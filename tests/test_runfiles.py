@@ -3,6 +3,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 
 import pandas as pd
 import pytest
@@ -46,6 +47,20 @@ def test_merge_bounds_parts_and_keeps_rows(tmp_path):
     w.merge(keep_through_step=6)
     assert rf.read_table(tmp_path / "m", rf.METRIC_COLUMNS)["step"].tolist() == list(range(1, 7))
     assert w.write(metrics_frame([7])).name > rf.part_files(tmp_path / "m")[0].name
+
+
+def test_a_reader_that_listed_the_parts_before_a_merge_loses_no_rows_and_reports_nothing(tmp_path):
+    w = rf.PartWriter(tmp_path / "m", rf.METRIC_COLUMNS, max_parts=100)
+    for s in range(1, 6):
+        w.write(metrics_frame([s]))
+    listed = rf.part_files(tmp_path / "m")  # the reader lists ...
+    w.merge()  # ... the trainer merges and deletes the older parts ...
+    problems = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        df = rf.read_parts(listed, rf.METRIC_COLUMNS, problems)  # ... the reader reads what it listed
+    assert df["step"].tolist() == [1, 2, 3, 4, 5] and problems == []
+    assert not listed[0].exists()
 
 
 def test_merges_leave_big_parts_alone_so_their_cost_does_not_grow_with_the_run(tmp_path):

@@ -138,6 +138,10 @@ def read_parts(paths: Iterable[Path], columns: Iterable[str], problems: Optional
     for p in paths:
         try:
             frames.append(read_part(p, columns))
+        except FileNotFoundError:
+            # a merge deleted it after we listed the folder: its rows are in the merged part,
+            # which took the newest listed part's name and is read after it (see PartWriter)
+            continue
         except Exception as e:  # any broken file: torn, empty, wrong schema, random bytes
             msg = f"skipped unreadable part {p.name}: {type(e).__name__}: {e}"
             if problems is not None:
