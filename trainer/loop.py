@@ -29,7 +29,7 @@ from .advice import advise, best_quality
 from .config import FORMAT_VERSION, ConfigError, TrainConfig, data_slug
 from .data import load_data
 from .distributed import Ranks
-from .evaluate import ImageQuality, toy_quality
+from .evaluate import ImageQuality, in_chunks, toy_quality
 from .graphs import graphs_unavailable, make_step
 from .models import build_models
 from .objectives import build_objective, critic_iters_at
@@ -222,10 +222,10 @@ def _run(cfg: TrainConfig, run_dir: Path, device: torch.device, data, resume: bo
         D.eval()
         with torch.no_grad():
             n = cfg.eval_samples
-            fake = G(torch.randn(n, cfg.latent_dim, device=device))
+            fake = in_chunks(G, torch.randn(n, cfg.latent_dim, device=device))
             row = {"step": step, "time": time.time()}
             if objective.has_estimate:
-                row["w_heldout"] = float(D(data.held_out(n)).mean() - D(fake).mean())
+                row["w_heldout"] = float(in_chunks(D, data.held_out(n)).mean() - in_chunks(D, fake).mean())
             if cfg.is_toy:
                 row.update(toy_quality(cfg.data, data.sample(n), fake))
             elif quality.available:
