@@ -30,7 +30,7 @@ EVAL_CHUNK_CPU = 100
 (the classifier's first layer alone: 100 MB) spill out of the cache and leave the convolutions
 waiting on memory; 100 at a time, with channels-last inputs, the classifier's features took
 35-40 ms instead of 227 ms and the generator's 1,000 samples 32 ms instead of 55 ms
-(2-core x86_64; see evaluation_in_chunks's note in bench/README.md). On a GPU one pass is best."""
+(2-core x86_64; python -m bench.evaluation, table in bench/README.md). On a GPU one pass is best."""
 
 
 def in_chunks(fn, x: torch.Tensor) -> torch.Tensor:
