@@ -32,3 +32,32 @@ def runs(tmp_path, monkeypatch):
     d.mkdir()
     monkeypatch.setenv("WGAN_RUNS", str(d))
     return d
+
+
+# --- CI: a skip that hides a feature is a failure ------------------------------------------------
+# .ci/run sets WGAN_WATCH_NO_SKIPS: there a test that skips (chromium missing, an extra not installed)
+# fails instead, so a green CI run means every feature was exercised. Only GPU-only tests may skip.
+
+def _skip_reason(report) -> str:
+    return str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
+
+
+def _gpu_only(reason: str) -> bool:
+    return "GPU" in reason or "CUDA" in reason
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("WGAN_WATCH_NO_SKIPS") and report.skipped and not hasattr(report, "wasxfail"):
+        reason = _skip_reason(report)
+        if not _gpu_only(reason):
+            report.outcome = "failed"
+            report.longrepr = f"skipped, and WGAN_WATCH_NO_SKIPS (CI) allows only GPU-only skips: {reason}"
+
+
+def pytest_terminal_summary(terminalreporter):
+    gpu = [r for r in terminalreporter.stats.get("skipped", []) if _gpu_only(_skip_reason(r))]
+    if gpu:
+        terminalreporter.write_line(f"{len(gpu)} GPU-only test(s) skipped: this machine has no CUDA GPU")
