@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from tests.conftest import ROOT
 from tests.fixtures import metrics_frame
 from trainer import train
+from trainer import atomic
 from trainer import runfiles as rf
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -23,7 +24,7 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 def test_full_disk_fails_the_run_with_a_message_and_keeps_what_was_written(tiny, monkeypatch):
     cfg = tiny(steps=40, checkpoint_every=10)
-    real_write = rf.atomic_write_bytes
+    real_write = atomic.atomic_write_bytes
     state = {"armed": False}
 
     def disk_full(path, data):
@@ -31,7 +32,7 @@ def test_full_disk_fails_the_run_with_a_message_and_keeps_what_was_written(tiny,
             raise OSError(errno.ENOSPC, "No space left on device")
         real_write(path, data)
 
-    monkeypatch.setattr(rf, "atomic_write_bytes", disk_full)
+    monkeypatch.setattr(atomic, "atomic_write_bytes", disk_full)
     from trainer import objectives
 
     real_g = objectives.WGANGP.generator_loss
