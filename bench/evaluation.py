@@ -27,7 +27,9 @@ import torch  # noqa: E402
 
 from trainer import TrainConfig  # noqa: E402
 from trainer.data import load_data  # noqa: E402
-from trainer.evaluate import EVAL_CHUNK_CPU, ImageQuality, in_chunks  # noqa: E402
+from trainer.evaluate import EVAL_CHUNK_CPU, in_chunks  # noqa: E402
+from trainer.features import digit_classifier  # noqa: E402
+from trainer.image_quality import ImageQuality  # noqa: E402
 from trainer.models import build_models  # noqa: E402
 from trainer.runtime import cache_dir  # noqa: E402
 
@@ -57,10 +59,10 @@ def main() -> None:
     quality = ImageQuality(1, 28, device, cache_dir(Path(cfg.runs_root) / "bench"), n=1000)  # runs/.cache
     real, z = data.held_out(1000), torch.randn(1000, cfg.latent_dim, device=device)
     quality.set_real(real)
-    clf = quality._clf
+    clf = digit_classifier(cache_dir(Path(cfg.runs_root) / "bench")).to(device)
     with torch.no_grad():
         fake = G(z)
-        feats, logits = quality._inputs(fake)
+        feats, logits = quality.features(fake)
 
         def one_pass_features():
             f = clf.body(fake.contiguous())
@@ -84,7 +86,7 @@ def main() -> None:
         rows = [
             ("generator, 1,000 samples", lambda: G(z), lambda: in_chunks(G, z)),
             ("critic, held-out + generated", lambda: (D(real), D(fake)), lambda: (in_chunks(D, real), in_chunks(D, fake))),
-            ("classifier features + logits", one_pass_features, lambda: quality._inputs(fake)),
+            ("classifier features + logits", one_pass_features, lambda: quality.features(fake)),
             ("FID from features", fid, fid),
             ("KID from features (10 subsets of 500)", kid, kid),
             ("Inception Score from logits", inception_score, inception_score),

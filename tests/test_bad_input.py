@@ -23,7 +23,7 @@ OUT_OF_RANGE = {
     "sample_every": ["0"], "snapshot_every": ["-5"], "checkpoint_every": ["0"], "max_snapshots": ["1"], "max_samples": ["0"],
     "flush_secs": ["0", "-1"], "early_stop": ["-1"], "algo": ["", "dcgan", "x" * 5000], "data": ["", "nope", "x" * 5000],
     "optimizer": ["sgd"], "critic_norm": ["instance"], "device": ["tpu", ""],
-    "inception_weights": ["/no/such/file"],
+    "inception_weights": ["/no/such/file"], "group": ["", "x" * 5000, "two\nlines"],
 }
 
 

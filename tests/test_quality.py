@@ -8,7 +8,9 @@ import pytest
 import torch
 
 from trainer.data import embedded_digits
-from trainer.evaluate import EVAL_CHUNK_CPU, ImageQuality, in_chunks
+from trainer.evaluate import EVAL_CHUNK_CPU, in_chunks
+from trainer.features import digit_classifier
+from trainer.image_quality import ImageQuality
 
 CACHE = Path(os.environ["WGAN_WATCH_CACHE"])
 
@@ -49,12 +51,13 @@ def test_a_collapsed_generator_scores_worse_than_a_diverse_one(quality, digits):
 
 def test_features_in_chunks_equal_one_pass(quality, digits):
     x = digits[:1000]
-    chunked, logits = quality._inputs(x)  # chunks of EVAL_CHUNK_CPU on the CPU
+    chunked, logits = quality.features(x)  # chunks of EVAL_CHUNK_CPU on the CPU
     assert len(x) > EVAL_CHUNK_CPU
+    clf = digit_classifier(CACHE)
     with torch.no_grad():
-        whole = quality._clf.body(x.contiguous())
+        whole = clf.body(x.contiguous())
     torch.testing.assert_close(chunked, whole, rtol=1e-4, atol=1e-4)
-    torch.testing.assert_close(logits, quality._clf.head(whole), rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(logits, clf.head(whole), rtol=1e-4, atol=1e-4)
 
 
 def test_in_chunks_covers_every_row_in_order():

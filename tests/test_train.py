@@ -218,7 +218,7 @@ def test_a_stop_request_already_served_does_not_stop_the_resumed_run(tiny):
 
 
 def test_by_default_slow_evaluations_are_spaced_out_to_keep_their_share_small(tiny, monkeypatch):
-    import trainer.loop as loop
+    import trainer.evaluator as loop
 
     real_quality = loop.toy_quality
 
@@ -237,7 +237,7 @@ def test_by_default_slow_evaluations_are_spaced_out_to_keep_their_share_small(ti
 
 
 def test_an_explicit_eval_every_is_kept_however_slow(tiny, monkeypatch):
-    import trainer.loop as loop
+    import trainer.evaluator as loop
 
     real_quality = loop.toy_quality
     monkeypatch.setattr(loop, "toy_quality", lambda *a, **k: (time.sleep(0.05), real_quality(*a, **k))[1])

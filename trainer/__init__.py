@@ -1,13 +1,16 @@
 """WGAN Watch's trainer: WGAN, WGAN-GP and a vanilla GAN writing live run folders.
 
-`from trainer import TrainConfig` imports no torch; `train` and `load_generator`
-load it on first use, so the dashboard can read configs without it.
+`from trainer import TrainConfig, Recorder` imports no torch; `train` and
+`load_generator` load it on first use, so the dashboard can read runs without it,
+and a training script can log through Recorder whatever framework it uses.
 """
 
-from .config import ConfigError, TrainConfig
+__version__ = "0.2.0"
 
-__version__ = "0.1.0"
-__all__ = ["TrainConfig", "ConfigError", "train", "load_generator", "__version__"]
+from .config import ConfigError, TrainConfig  # noqa: E402
+from .record import Recorder  # noqa: E402
+
+__all__ = ["TrainConfig", "ConfigError", "Recorder", "train", "load_generator", "__version__"]
 
 
 def __getattr__(name: str):

@@ -60,16 +60,27 @@ class ToyData:
         self.centres = c.to(device) if c is not None else None
         self.shape = (2,)
 
-    def sample(self, n: int) -> torch.Tensor:
-        d = self.device
+    def sample(self, n: int, generator: Optional[torch.Generator] = None) -> torch.Tensor:
+        """n fresh points on the device; with a (CPU) `generator`, drawn from it, not from the global RNG."""
+        if generator is None:
+            return self._draw(n, self.device, self.centres, None)
+        centres = self.centres.cpu() if self.centres is not None else None
+        return self._draw(n, torch.device("cpu"), centres, generator).to(self.device)
+
+    def _draw(self, n: int, d: torch.device, centres: Optional[torch.Tensor],
+              g: Optional[torch.Generator]) -> torch.Tensor:
         if self.name == "swissroll":
             # sklearn.datasets.make_swiss_roll(noise=0.25), axes 0 and 2, / 7.5
-            t = 1.5 * math.pi * (1 + 2 * torch.rand(n, device=d))
+            t = 1.5 * math.pi * (1 + 2 * torch.rand(n, device=d, generator=g))
             x = torch.stack([t * torch.cos(t), t * torch.sin(t)], 1)
-            return (x + 0.25 * torch.randn(n, 2, device=d)) / 7.5
+            return (x + 0.25 * torch.randn(n, 2, device=d, generator=g)) / 7.5
         raw_sigma, scale = (0.02, 1.414) if self.name == "gaussians8" else (0.05, 2.828)
-        idx = torch.randint(len(self.centres), (n,), device=d)
-        return self.centres[idx] + raw_sigma * torch.randn(n, 2, device=d) / scale
+        idx = torch.randint(len(centres), (n,), device=d, generator=g)
+        return centres[idx] + raw_sigma * torch.randn(n, 2, device=d, generator=g) / scale
+
+    def evaluation_sets(self, n: int, k: int, generator: torch.Generator) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """(a fixed reference sample, k other independent samples), n points each, from `generator`."""
+        return self.sample(n, generator), [self.sample(n, generator) for _ in range(k)]
 
     held_out = sample  # fresh draws have never been seen by the critic
 
@@ -97,9 +108,23 @@ class TensorImages:
         idx = torch.randint(len(self.train), (n,), device=self.device)
         return self._to_float(self.train[idx])
 
-    def held_out(self, n: int) -> torch.Tensor:
-        idx = torch.randint(len(self.heldout), (n,), device=self.device)
+    def held_out(self, n: int, generator: Optional[torch.Generator] = None) -> torch.Tensor:
+        if generator is None:
+            idx = torch.randint(len(self.heldout), (n,), device=self.device)
+        else:
+            idx = torch.randint(len(self.heldout), (n,), generator=generator).to(self.device)
         return self._to_float(self.heldout[idx])
+
+    def evaluation_sets(self, n: int, k: int, generator: torch.Generator) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """(a fixed reference of n distinct training images, k samples of n distinct images that are not in it).
+
+        The others come from the rest of the training images and the held-out ones, so the
+        reference against another real set measures what a perfect generator would score."""
+        order = torch.randperm(len(self.train), generator=generator).to(self.device)
+        n = min(n, len(self.train) // 2)
+        rest = torch.cat([self.train[order[n:]], self.heldout])
+        others = [rest[torch.randperm(len(rest), generator=generator)[:n].to(self.device)] for _ in range(k)]
+        return self._to_float(self.train[order[:n]]), [self._to_float(o) for o in others]
 
 
 class StreamImages:
@@ -128,8 +153,13 @@ class StreamImages:
         x = x[:n].to(self.device, non_blocking=True)
         return TensorImages._to_float(x)
 
-    def held_out(self, n: int) -> torch.Tensor:
-        ids = torch.randint(len(self._held), (n,)).tolist()
+    def evaluation_sets(self, n: int, k: int, generator: torch.Generator) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """(a reference of n streamed training images, k samples of n held-out images)."""
+        ref = torch.cat([self.sample(n) for _ in range(-(-n // self._loader.batch_size))])[:n]
+        return ref, [self.held_out(n, generator) for _ in range(k)]
+
+    def held_out(self, n: int, generator: Optional[torch.Generator] = None) -> torch.Tensor:
+        ids = torch.randint(len(self._held), (n,), generator=generator).tolist()
         imgs = [load_image(self._held[i], self._size, self._channels) for i in ids]
         return TensorImages._to_float(torch.stack([i for i in imgs if i is not None]).to(self.device))
 

@@ -137,3 +137,12 @@ def from_main(obj: Any, ranks: Ranks) -> Any:
     box = [obj if ranks.main else None]
     dist.broadcast_object_list(box, src=0)
     return box[0]
+
+
+def gather_to_main(obj: Any, ranks: Ranks) -> Any:
+    """Every rank's `obj` as a list on rank 0 (None on the others); [obj] for one process."""
+    if not ranks.enabled:
+        return [obj]
+    out = [None] * ranks.world if ranks.main else None
+    dist.gather_object(obj, out, dst=0)
+    return out

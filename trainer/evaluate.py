@@ -1,8 +1,8 @@
-"""Quality measures that do not trust the critic: exact W1 and mode coverage on 2-D data."""
+"""Quality measures that do not trust the critic, on 2-D data: exact W1, mode coverage, their noise floor.
+
+(FID, KID and the Inception Score of images: trainer/image_quality.py.)"""
 
 from __future__ import annotations
-
-import warnings
 
 import numpy as np
 import torch
@@ -76,95 +76,8 @@ def toy_quality(data_name: str, real: torch.Tensor, fake: torch.Tensor) -> dict[
     return out
 
 
-class ImageQuality:
-    """FID, KID and the Inception Score of generated images against real ones (torchmetrics).
-
-    Features: Inception-v3 when `inception_weights` names torch-fidelity's weights file
-    on disk; else, for 1-channel 28-pixel images, the digit classifier (trainer.features);
-    else none, and `available` is False with `reason` saying why.
-    """
-
-    def __init__(self, channels: int, image_size: int, device: torch.device, cache_dir,
-                 inception_weights: str | None = None, n: int = 1000):
-        from pathlib import Path
-
-        self.available, self.reason, self.name = False, "", ""
-        self._fid = self._kid = self._is = None
-        kid_subset = max(2, min(500, n // 2))
-        warnings.filterwarnings("ignore", message=".*will save all extracted features in buffer.*")
-        try:
-            from torchmetrics.image.fid import FrechetInceptionDistance
-            from torchmetrics.image.inception import InceptionScore
-            from torchmetrics.image.kid import KernelInceptionDistance
-        except ImportError:  # pragma: no cover - torchmetrics is in requirements.txt
-            self.reason = "torchmetrics is not installed"
-            return
-        # only rank 0 evaluates under torchrun: torchmetrics must not gather from the other ranks
-        local = {"sync_on_compute": False}
-        if inception_weights:
-            try:
-                kw = dict(feature_extractor_weights_path=inception_weights, **local)
-                self._fid = FrechetInceptionDistance(feature=2048, reset_real_features=False, normalize=True, **kw)
-                self._kid = KernelInceptionDistance(feature=2048, reset_real_features=False, normalize=True,
-                                                    subset_size=kid_subset, subsets=10, **kw)
-                self._is = InceptionScore(feature="logits_unbiased", normalize=True, splits=1, **kw)
-                self.name, self.available, self._inception = "inception-2048", True, True
-            except Exception as e:
-                self.reason = f"Inception weights could not be loaded ({type(e).__name__}: {e})"
-        elif channels == 1 and image_size == 28:
-            from .features import Passthrough, digit_classifier
-
-            # one classifier pass per evaluation gives both features and logits; the metrics
-            # then get them through a pass-through "extractor" instead of running it three times
-            self._clf = digit_classifier(Path(cache_dir)).to(device, memory_format=torch.channels_last)
-            self._fid = FrechetInceptionDistance(feature=Passthrough(128), reset_real_features=False, **local)
-            self._kid = KernelInceptionDistance(feature=Passthrough(128), reset_real_features=False,
-                                                subset_size=kid_subset, subsets=10, **local)
-            self._is = InceptionScore(feature=Passthrough(10), normalize=False, splits=1, **local)
-            self.name, self.available, self._inception = "digit-classifier-v1", True, False
-        else:
-            self.reason = (f"FID/KID/IS need Inception weights for {channels}-channel {image_size}-pixel images: "
-                           "pass --inception-weights PATH (torch-fidelity's pt_inception-2015-12-05 file); "
-                           "the held-out critic estimate is still computed")
-        if self.available:
-            for m in (self._fid, self._kid, self._is):
-                m.to(device)
-        self._has_real = False
-
-    def _inputs(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(what FID/KID get, what IS gets) for images in [-1, 1]."""
-        if self._inception:  # Inception wants 3 channels in [0, 1]; torchmetrics resizes to 299
-            x = (x.clamp(-1, 1) + 1) / 2
-            x = x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
-            return x, x
-        x = x.clamp(-1, 1).float().contiguous(memory_format=torch.channels_last)
-        feats = in_chunks(self._clf.body, x)
-        return feats, self._clf.head(feats)
-
-    @torch.no_grad()
-    def set_real(self, real: torch.Tensor) -> None:
-        feats, _ = self._inputs(real)
-        for m in (self._fid, self._kid):
-            m.update(feats, real=True)
-        self._has_real = True
-
-    @torch.no_grad()
-    def score(self, fake: torch.Tensor) -> dict:
-        """{'fid', 'kid', 'inception_score', 'fid_features'} for a batch of generated images in [-1, 1]."""
-        if not self.available:
-            return {}
-        assert self._has_real, "call set_real first"
-        x, logits = self._inputs(fake)
-        out = {"fid_features": self.name}
-        self._fid.reset()
-        self._fid.update(x, real=False)
-        out["fid"] = float(self._fid.compute())
-        self._kid.reset()
-        self._kid.update(x, real=False)
-        out["kid"] = float(self._kid.compute()[0])
-        self._is.reset()
-        self._is.update(logits)
-        with warnings.catch_warnings():  # one split has no spread to report; the mean is what we keep
-            warnings.simplefilter("ignore")
-            out["inception_score"] = float(self._is.compute()[0])
-        return out
+def toy_floor(data_name: str, reference: torch.Tensor, others: list[torch.Tensor]) -> tuple[float, float]:
+    """Exact W1 of other real samples against the reference: (mean, SD), what a perfect generator scores."""
+    r = reference.detach().cpu().double().numpy()
+    w = [w1_exact(r, o.detach().cpu().double().numpy()) for o in others]
+    return float(np.mean(w)), float(np.std(w, ddof=1)) if len(w) > 1 else 0.0

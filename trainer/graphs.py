@@ -39,7 +39,7 @@ def graphs_unavailable(device: torch.device, data, distributed: bool) -> str | N
 
 
 class GraphedStep:
-    """Call like TrainStep: `step(n_critic, out_row)`; replays a CUDA graph for known counts."""
+    """Call like TrainStep: `stats = step(n_critic)`; replays a CUDA graph for known counts."""
 
     def __init__(self, step: TrainStep):
         self.step = step
@@ -48,7 +48,8 @@ class GraphedStep:
         self.eager_runs: dict[int, int] = {}
         self.failed = False
 
-    def __call__(self, n_critic: int, out: torch.Tensor) -> None:
+    def __call__(self, n_critic: int, out: torch.Tensor | None = None) -> torch.Tensor:
+        out = torch.empty_like(self.out) if out is None else out
         graph = self.graphs.get(n_critic)
         if graph is None and not self.failed:
             seen = self.eager_runs[n_critic] = self.eager_runs.get(n_critic, 0) + 1
@@ -56,9 +57,9 @@ class GraphedStep:
                 graph = self._capture(n_critic)
         if graph is None:
             self._side_stream(lambda: self.step(n_critic, out))
-            return
+            return out
         graph.replay()
-        out.copy_(self.out)
+        return out.copy_(self.out)
 
     @staticmethod
     def _side_stream(fn: Callable[[], None]) -> None:
@@ -86,7 +87,7 @@ class GraphedStep:
         return graph
 
 
-def make_step(step: TrainStep, want_graphs: bool, data, distributed: bool) -> Callable[[int, torch.Tensor], None]:
+def make_step(step: TrainStep, want_graphs: bool, data, distributed: bool) -> Callable[..., torch.Tensor]:
     """The step the loop calls: graphed where asked for and possible, eager otherwise (with the reason logged)."""
     if not want_graphs:
         return step

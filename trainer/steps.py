@@ -65,8 +65,8 @@ class TrainStep:
     def _noise(self) -> torch.Tensor:
         return torch.randn(self.batch_size, self.latent_dim, device=self.device)
 
-    def __call__(self, n_critic: int, out: torch.Tensor) -> None:
-        """Train one generator step and write its statistics (DEVICE_STATS) into `out`."""
+    def __call__(self, n_critic: int, out: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Train one generator step; its statistics (DEVICE_STATS) in `out` (or a new tensor), on the device."""
         for _ in range(n_critic):
             real = self.data.sample(self.batch_size)
             if real.dim() == 4:
@@ -78,4 +78,5 @@ class TrainStep:
         loss_g = generator_update(self.objective, self.G_train, self.D, self.opt_g, self._noise())
         row = [stats["w_estimate"], loss_d, loss_g, stats["d_real"], stats["d_fake"], stats["gp"],
                stats["grad_norm"], self.objective.clip_frac(self.D)]
-        torch.stack([v if isinstance(v, torch.Tensor) else self.nan for v in row], out=out)
+        row = [v if isinstance(v, torch.Tensor) else self.nan for v in row]
+        return torch.stack(row) if out is None else torch.stack(row, out=out)
