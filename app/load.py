@@ -252,12 +252,14 @@ def advice(run_dir: Path):
     m, _ = metrics(run_dir)
     ev, _ = evals(run_dir)
     snaps = tuple(s for s, _ in rf.list_snapshots(run_dir))
-    return _advice(run_key(run_dir), snaps, status(run_dir)["effective_state"], m, ev)
+    st_ = status(run_dir)
+    state = "diverged" if st_.get("diverged_at") is not None else st_["effective_state"]
+    return _advice(run_key(run_dir), snaps, state, m, ev)
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _comparison(key: tuple, _m: pd.DataFrame, _ev: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    from trainer.advice import normalised, oscillation_index
+    from trainer.oscillation import normalised, oscillation_index
 
     from .series import downsample_indices
 

@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from trainer import runfiles as rf  # noqa: E402
-from trainer.advice import advise, estimate_tracks_quality, oscillation_index, quality_column  # noqa: E402
+from trainer.advice import advise, estimate_tracks_quality, quality_column  # noqa: E402
+from trainer.oscillation import oscillation_index  # noqa: E402
 
 
 def row(run: Path) -> str:

@@ -1,8 +1,12 @@
+"""The stop advisor on synthetic runs with known answers (bench/advisor.py holds it against real runs)."""
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from trainer.advice import advise, normalised, oscillation_index
+from trainer.advice import advise
+from trainer.oscillation import normalised, oscillation_index
+from trainer.quality_trend import quality_trend
 
 N = 2000
 
@@ -23,29 +27,44 @@ FLAT_AFTER = np.where(steps < 600, 1.0 - steps / 1000, 0.4) + 0.01 * rng.standar
 NOISY_FLAT = 0.3 + 0.05 * rng.standard_normal(N)
 RISING = np.where(steps < 1000, 1.0 - steps / 2000, 0.5 + (steps - 1000) / 1500) + 0.01 * rng.standard_normal(N)
 OSCILLATING = 0.2 * np.sin(steps / 3) + 0.05 + 0.2 * rng.standard_normal(N)
+# the early transient of a WGAN critic: the estimate climbs while the critic catches up, then falls
+TRANSIENT = np.where(steps < 300, steps / 300, np.exp(-(steps - 300) / 800)) + 0.01 * rng.standard_normal(N)
 
 
-def test_falling_series_is_improving():
+def evals(qs, every=250, floor=None, floor_sd=None, col="w1_exact"):
+    ev = pd.DataFrame({"step": np.arange(every, every * (len(qs) + 1), every), col: qs})
+    if floor is not None:
+        ev["floor"], ev["floor_sd"] = floor, floor_sd
+    return ev
+
+
+def trajectory(q_of_step, every=250, last=N, noise=0.0, seed=1, **kw):
+    """A quality series read off a function of the step, with evaluation noise."""
+    g = np.random.default_rng(seed)
+    s = np.arange(every, last + 1, every)
+    return evals(q_of_step(s) + noise * g.standard_normal(len(s)), every, **kw)
+
+
+# --- the estimate alone (no quality measure) ---------------------------------------------------
+
+def test_falling_estimate_alone_is_improving_and_labelled_so():
     a = advise(run(FALLING))
-    assert a.verdict == "improving", a
-    assert a.numbers["relative change over window"] < -0.02
+    assert a.verdict == "improving" and a.basis == "estimate", a
+    assert "estimate alone" in a.headline and a.numbers["relative change over window"] < -0.02
 
 
-def test_series_that_stopped_falling_has_plateaued_since_about_then():
+def test_estimate_that_stopped_falling_has_plateaued_since_about_then():
     a = advise(run(FLAT_AFTER))
-    assert a.verdict == "plateaued", a
-    assert 550 <= a.since_step <= 750
+    assert a.verdict == "plateaued" and 550 <= a.since_step <= 750, a
 
 
-def test_noisy_flat_series_is_plateaued_not_improving():
-    a = advise(run(NOISY_FLAT))
-    assert a.verdict == "plateaued", a
+def test_noisy_flat_estimate_is_plateaued_not_improving():
+    assert advise(run(NOISY_FLAT)).verdict == "plateaued"
 
 
-def test_rising_series_is_getting_worse_since_its_minimum():
+def test_rising_estimate_is_getting_worse_since_its_minimum():
     a = advise(run(RISING))
-    assert a.verdict == "getting worse", a
-    assert 900 <= a.since_step <= 1100
+    assert a.verdict == "getting worse" and 900 <= a.since_step <= 1100, a
 
 
 def test_oscillating_estimate_is_unstable_with_a_warning():
@@ -54,38 +73,110 @@ def test_oscillating_estimate_is_unstable_with_a_warning():
     assert any("critic is far from optimal" in w for w in a.warnings)
 
 
+def test_the_early_transient_is_too_early():
+    a = advise(run(TRANSIENT[:450]))  # the estimate peaked at step 300 and has barely come down
+    assert a.verdict == "too early" and "transient" in a.headline, a
+    assert advise(run(TRANSIENT)).verdict != "too early"
+    ev = trajectory(lambda s: 0.3 * np.exp(-s / 400) + 0.05, last=450, every=100)
+    assert advise(run(TRANSIENT[:450]), ev).verdict == "too early"  # quality present: still too early
+
+
 def test_nan_loss_is_diverged():
     m = run(FALLING.copy())
     m.loc[1500, "loss_d"] = np.nan
     a = advise(m)
     assert a.verdict == "diverged" and a.since_step == 1501
     assert advise(run(FALLING), state="diverged").verdict == "diverged"
+    sparse = run(FALLING.copy())
+    sparse.loc[sparse.index % 2 == 0, "loss_g"] = np.nan  # logged every other step: missing, not diverged
+    assert advise(sparse).verdict != "diverged"
 
 
 def test_too_early():
     assert advise(run(FALLING[:50])).verdict == "too early"
+    assert advise(run(FALLING), evals([0.3, 0.2])).verdict == "too early"  # two evaluations
 
 
-def test_quality_getting_worse_beats_a_flat_estimate_and_names_the_snapshot():
-    ev = pd.DataFrame({"step": [250, 500, 750, 1000, 1250, 1500, 1750, 2000],
-                       "w1_exact": [0.3, 0.2, 0.1, 0.09, 0.15, 0.2, 0.21, 0.22]})
+# --- the quality measure decides ------------------------------------------------------------------
+
+def test_quality_reaching_the_noise_floor_is_converged_in_plain_words():
+    ev = trajectory(lambda s: 0.3 * np.exp(-s / 400) + 0.085, noise=0.01, floor=0.086, floor_sd=0.021)
+    a = advise(run(FALLING), ev, eval_samples=1000)
+    assert a.verdict == "converged", a
+    assert "as close to the data as w1_exact can tell at n = 1,000" in a.headline
+    assert 750 <= a.since_step <= 1250  # where it entered the band, not where it was at its lowest
+
+
+def test_quality_still_falling_beyond_its_noise_is_improving_even_with_a_flat_estimate():
+    ev = trajectory(lambda s: 1.0 - s / 2500, noise=0.005)
+    a = advise(run(NOISY_FLAT), ev)
+    assert a.verdict == "improving" and a.basis == "quality", a
+
+
+def test_flat_but_noisy_quality_is_plateaued_and_noise_never_flips_it():
+    """Quality stops at step 1,000 and then only jitters: plateaued, and it stays plateaued at every
+    later evaluation whatever the draw (no verdict change from noise alone)."""
+    def q(s):
+        return np.where(s < 1000, 0.5 - 0.3 * s / 1000, 0.2)
+
+    long_flat = np.r_[FLAT_AFTER, 0.4 + 0.01 * rng.standard_normal(4000)]
+    for seed in range(20):
+        ev = trajectory(q, last=6000, noise=0.01, seed=seed)
+        verdicts = [advise(run(long_flat[:s]), ev[ev.step <= s]).verdict for s in range(3000, 6001, 250)]
+        assert set(verdicts) == {"plateaued"}, (seed, verdicts)
+    a = advise(run(FLAT_AFTER), trajectory(q, last=N, noise=0.01))
+    assert a.verdict == "plateaued" and 750 <= a.since_step <= 1250, a
+
+
+def test_estimate_creeping_down_after_quality_stopped_is_plateaued_and_said():
+    creeping = 1.0 * np.exp(-steps / 3000) + 0.005 * rng.standard_normal(N)  # still falling at the end
+    ev = trajectory(lambda s: np.where(s < 750, 0.4 - 0.3 * s / 750, 0.1), noise=0.004)
+    a = advise(run(creeping), ev)
+    assert a.verdict == "plateaued", a
+    assert "still falls" in a.headline and "stopped improving" in a.headline and "goes by w1_exact" in a.headline
+
+
+def test_estimate_rising_while_quality_improves_is_a_disagreement_judged_by_quality():
+    """gaussians25 at the old defaults: the estimate rose 0.21 -> 0.44 while W1 fell 0.28 -> 0.20."""
+    rising = 0.21 + 0.23 * steps / N + 0.005 * rng.standard_normal(N)
+    ev = trajectory(lambda s: 0.28 - 0.08 * s / N, noise=0.002)
+    a = advise(run(rising), ev)
+    assert a.verdict == "improving" and a.basis == "quality", a
+    assert "disagree" in a.headline and "goes by w1_exact" in a.headline
+
+
+def test_quality_getting_worse_names_the_best_step_and_its_snapshot():
+    ev = evals([0.3, 0.2, 0.1, 0.09, 0.15, 0.2, 0.21, 0.22])
     a = advise(run(NOISY_FLAT), ev, snapshot_steps=[750, 1000, 2000])
-    assert a.verdict == "getting worse" and a.since_step == 750  # best of 3-evaluation medians
+    assert a.verdict == "getting worse" and a.since_step in (750, 1000), a
     assert a.numbers["best quality"] == 0.09 and a.numbers["snapshot at best step"] is True
-    assert "a snapshot from then exists" in a.headline
-    ev.loc[7, "w1_exact"] = 0.09  # one lucky last evaluation does not hide the trend...
-    assert advise(run(NOISY_FLAT), ev).verdict == "getting worse"
-    ev.loc[4:, "w1_exact"] = [0.095, 0.15, 0.09, 0.1]  # ...and one unlucky one does not make a trend
-    assert advise(run(NOISY_FLAT), ev).verdict == "plateaued"
+    ev.loc[4:, "w1_exact"] = [0.095, 0.15, 0.09, 0.1]  # one unlucky evaluation is not a trend
+    assert advise(run(NOISY_FLAT), ev).verdict != "getting worse"
+
+
+def test_one_lucky_evaluation_neither_ends_a_plateau_nor_starts_one():
+    flat = trajectory(lambda s: np.where(s < 1000, 0.5 - 0.3 * s / 1000, 0.2), noise=0.003)
+    flat.loc[flat.index[-2], "w1_exact"] = 0.12  # one evaluation 40% below the level
+    assert advise(run(FLAT_AFTER), flat).verdict == "plateaued"
+    falling = trajectory(lambda s: 0.5 - 0.2 * s / N, noise=0.003)
+    falling.loc[falling.index[-2], "w1_exact"] = 0.05  # a lucky low does not make the rest look flat
+    assert advise(run(FALLING), falling).verdict == "improving"
 
 
 def test_vanilla_gan_is_judged_by_quality():
     m = run(np.full(N, np.nan), loss_d=1.3)
-    ev = pd.DataFrame({"step": np.arange(250, 2001, 250), "w1_exact": np.linspace(0.5, 0.1, 8)})
-    assert advise(m, ev).verdict == "improving"
-    ev["w1_exact"] = 0.2
-    assert advise(m, ev).verdict == "plateaued"
+    assert advise(m, trajectory(lambda s: 0.5 - 0.2 * s / N, noise=0.002)).verdict == "improving"
+    assert advise(m, trajectory(lambda s: 0.2 + 0 * s, noise=0.01)).verdict == "plateaued"
 
+
+def test_noise_is_the_floors_spread_or_the_series_jitter_whichever_is_larger():
+    t = quality_trend(trajectory(lambda s: 0.5 - 0.1 * s / N, noise=0.02, floor=0.086, floor_sd=0.005))
+    assert 0.01 < t.noise < 0.04  # the jitter (a straight trend adds nothing to second differences)
+    t = quality_trend(trajectory(lambda s: 0.5 - 0.1 * s / N, noise=0.0, floor=0.086, floor_sd=0.021))
+    assert t.noise == pytest.approx(0.021)
+
+
+# --- warnings, the estimate's correlation, the comparison's helpers ---------------------------------
 
 def test_clip_and_penalty_and_overfitting_warnings():
     a = advise(run(FALLING, clip_frac=0.8))

@@ -123,6 +123,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["demo"]:
         return demo_main(argv[1:])
+    if argv[:1] == ["import-tensorboard"]:
+        from .tensorboard import main as import_main
+
+        return import_main(argv[1:])
     parser = build_parser()
     ns = parser.parse_args(argv)
     try:

@@ -27,7 +27,7 @@ log = logging.getLogger("trainer")
 WARMUP_STEPS = 3  # eager steps before a count's capture
 
 
-def graphs_unavailable(device: torch.device, data, distributed: bool) -> str | None:
+def graphs_unavailable(device: torch.device, data, distributed: bool, lr_decay_steps: int = 0) -> str | None:
     """Why this run cannot use CUDA graphs (None: it can)."""
     if device.type != "cuda":
         return f"CUDA graphs need a CUDA device (this run is on {device.type})"
@@ -35,6 +35,8 @@ def graphs_unavailable(device: torch.device, data, distributed: bool) -> str | N
         return "CUDA graphs are not used under torchrun (DDP's gradient hooks are not captured)"
     if getattr(data, "streams", False):
         return "CUDA graphs need the data on the GPU; this image folder is streamed from disk"
+    if lr_decay_steps:
+        return "CUDA graphs are not used with a learning-rate decay (--lr-decay-steps 0 turns it off)"
     return None
 
 
@@ -87,11 +89,12 @@ class GraphedStep:
         return graph
 
 
-def make_step(step: TrainStep, want_graphs: bool, data, distributed: bool) -> Callable[..., torch.Tensor]:
+def make_step(step: TrainStep, want_graphs: bool, data, distributed: bool,
+              lr_decay_steps: int = 0) -> Callable[..., torch.Tensor]:
     """The step the loop calls: graphed where asked for and possible, eager otherwise (with the reason logged)."""
     if not want_graphs:
         return step
-    why_not = graphs_unavailable(step.device, data, distributed)
+    why_not = graphs_unavailable(step.device, data, distributed, lr_decay_steps)
     if why_not:
         log.info("%s; training with eager steps", why_not)
         return step

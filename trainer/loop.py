@@ -151,6 +151,7 @@ def _train_steps(cfg: TrainConfig, training: Training, rec: Recorder, evaluator,
         if stopping:  # (5) stop when asked: the run ends here with a checkpoint
             break
         n_critic = critic_iters_at(cfg, step)
+        training.set_learning_rates(step)
         stats = training.step(n_critic)  # (1) n_critic critic updates, (2) one generator update
         step, now = step + 1, time.time()
         speed = cfg.batch_size * n_critic * ranks.world / max(now - last_t, 1e-9)

@@ -89,9 +89,11 @@ class Recorder:
         self._next_control = 0.0
         self.stopped = self.closed = False
         self.diverged_at: Optional[int] = None
+        self._diverged = ""
         self._t0 = time.time()
         self._last_flush = self._t0
         self._elapsed0 = 0.0
+        self._wall_clock = False
         if not writes:
             return
         self._open(resume, config_json, dict(algo=algo, data=data, steps=steps, group=group, config=config))
@@ -163,8 +165,9 @@ class Recorder:
 
     # --- logging -----------------------------------------------------------------------
 
-    def log(self, step: int, **values: Any) -> None:
-        """One row of metrics for `step`: numbers, one-element tensors or None (missing)."""
+    def log(self, step: int, wall_time: Optional[float] = None, **values: Any) -> None:
+        """One row of metrics for `step`: numbers, one-element tensors or None (missing).
+        `wall_time`: when the step happened (unix time), for logs written earlier; default now."""
         step = self._next_step(step)
         for k, v in values.items():
             if k not in self._known:
@@ -172,7 +175,7 @@ class Recorder:
                 self._known.add(k)
             if type(v) not in _FAST:
                 check_value(k, v, "log")
-        self._append(step, values, None)
+        self._append(step, values, None, wall_time)
 
     def log_row(self, step: int, names: tuple[str, ...], row: Any, **values: Any) -> None:
         """The batched form: `row` is a 1-D tensor (or array) holding the values of `names` (the
@@ -194,8 +197,12 @@ class Recorder:
             self._rewind_at = None
         return step
 
-    def _append(self, step: int, values: Optional[dict], row: Any) -> None:
+    def _append(self, step: int, values: Optional[dict], row: Any, wall_time: Optional[float] = None) -> None:
         now = time.time()
+        if wall_time is not None:  # an imported log: its own clock, its first row at elapsed 0 (or after a resume)
+            if not self._wall_clock:
+                self._wall_clock, self._t0 = True, float(wall_time)
+            now = float(wall_time)
         if self._steps and self._steps[-1] == step:  # the same step again: its last row wins
             self._steps.pop(), self._times.pop(), self._values.pop(), self._rows.pop()
         self._steps.append(step)
@@ -203,7 +210,7 @@ class Recorder:
         self._values.append(values)
         self._rows.append(row)
         self._last_step = step
-        if self.auto_flush and (now - self._last_flush >= self.flush_secs or len(self._steps) >= PENDING_MAX):
+        if self.auto_flush and (time.time() - self._last_flush >= self.flush_secs or len(self._steps) >= PENDING_MAX):
             self.flush()
 
     @property
@@ -237,7 +244,8 @@ class Recorder:
             extra = {}
             if bad is not None and self.diverged_at is None:
                 self.diverged_at = bad[0]
-                extra = {"diverged_at": bad[0], "message": f"{bad[1]} became {bad[2]} at step {bad[0]}"}
+                self._diverged = f"{bad[1]} became {bad[2]} at step {bad[0]}"
+                extra = {"diverged_at": bad[0], "message": self._diverged}
             rf.write_status(self.run_dir, step=int(df["step"].iloc[-1]), **extra)
         return df
 
@@ -286,7 +294,7 @@ class Recorder:
 
     # --- evaluations and samples -----------------------------------------------------------
 
-    def evaluate(self, step: int, **values: Any) -> None:
+    def evaluate(self, step: int, wall_time: Optional[float] = None, **values: Any) -> None:
         """One row of quality measures for `step` (e.g. fid=..., w1_exact=..., modes=...), written at once."""
         step = check_step(step, self._last_eval, "evaluate")
         for k, v in values.items():
@@ -301,7 +309,7 @@ class Recorder:
         if self.writes:
             if self.auto_flush:
                 self.flush()  # the metrics up to this step first: a chart shows the evaluation with them
-            self._evals.write(pd.DataFrame([{"step": step, "time": time.time(), **row}]))
+            self._evals.write(pd.DataFrame([{"step": step, "time": wall_time or time.time(), **row}]))
 
     def images(self, step: int, images: Any) -> None:
         """A grid of generated images as samples/step_<step>.png (thinned to `max_samples` files)."""
@@ -310,6 +318,16 @@ class Recorder:
         if self.writes:
             folder = self._samples()
             rf.atomic_write_bytes(folder / rf.step_name(step, "png"), sf.png_bytes(sf.grid(grid)))
+            sf.thin_step_files(folder, "png", self.max_samples, protect=(step,))
+
+    def image_file(self, step: int, png: bytes) -> None:
+        """An already encoded PNG (a TensorBoard image summary) as samples/step_<step>.png."""
+        step = check_step(step, None, "image_file")
+        if not png.startswith(b"\x89PNG"):
+            raise ValueError("image_file: png must be the bytes of a PNG file")
+        if self.writes:
+            folder = self._samples()
+            rf.atomic_write_bytes(folder / rf.step_name(step, "png"), png)
             sf.thin_step_files(folder, "png", self.max_samples, protect=(step,))
 
     def points(self, step: int, real: Any, fake: Any, critic: Optional[Callable[[np.ndarray], Any]] = None) -> None:
@@ -354,7 +372,7 @@ class Recorder:
         finally:
             try:
                 state = state or ("stopped" if self.stopped else "finished")
-                rf.write_status(self.run_dir, state=state, message=message, **fields)
+                rf.write_status(self.run_dir, state=state, message=message or self._diverged, **fields)
             except OSError:  # the disk may be full: the caller's exception or log says what happened
                 if state != "failed":
                     raise

@@ -11,7 +11,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-RESERVED = ("step", "time")  # set by the Recorder itself
+RESERVED = ("step", "time", "wall_time")  # set by the Recorder itself
 
 
 def check_step(step: Any, last: Optional[int], what: str) -> int:

@@ -24,6 +24,8 @@ from .objectives import Objective, build_objective
 from .runtime import make_optimizer
 from .steps import DEVICE_STATS, TrainStep
 
+LR_FLOOR = 0.1  # where a learning-rate decay ends, as a share of the configured rate
+
 
 @dataclass
 class Training:
@@ -48,7 +50,7 @@ class Training:
         channels_last = cfg.channels_last is not False and not cfg.is_toy
         memory_format = torch.channels_last if channels_last else torch.contiguous_format
         G, D = G.to(device, memory_format=memory_format), D.to(device, memory_format=memory_format)
-        graphs = cfg.cuda_graphs and graphs_unavailable(device, data, ranks.enabled) is None
+        graphs = cfg.cuda_graphs and graphs_unavailable(device, data, ranks.enabled, cfg.lr_decay_steps) is None
         opt_g = make_optimizer(cfg, G.parameters(), cfg.lr_g, capturable=graphs)
         opt_d = make_optimizer(cfg, D.parameters(), cfg.lr_d, capturable=graphs)
         objective = build_objective(cfg)
@@ -58,7 +60,17 @@ class Training:
         G_train, D_train = distributed.wrap(G, ranks, device), distributed.wrap(D, ranks, device)
         one = TrainStep(objective, data, G, D, G_train, D_train, opt_g, opt_d, cfg.batch_size, cfg.latent_dim,
                         device, memory_format)
-        return cls(cfg, G, D, opt_g, opt_d, objective, fixed_noise, make_step(one, cfg.cuda_graphs, data, ranks.enabled))
+        step = make_step(one, cfg.cuda_graphs, data, ranks.enabled, cfg.lr_decay_steps)
+        return cls(cfg, G, D, opt_g, opt_d, objective, fixed_noise, step)
+
+    def set_learning_rates(self, step: int) -> None:
+        """Linear decay to LR_FLOOR of the configured rates over cfg.lr_decay_steps, then constant."""
+        if not self.cfg.lr_decay_steps:
+            return
+        factor = max(LR_FLOOR, 1.0 - step / self.cfg.lr_decay_steps)
+        for opt, lr in ((self.opt_g, self.cfg.lr_g), (self.opt_d, self.cfg.lr_d)):
+            for group in opt.param_groups:
+                group["lr"] = lr * factor
 
     def restore(self, run_dir: Path, resume: bool, ranks: Ranks) -> tuple[int, float]:
         """Load checkpoints/last.pt on a resume (rank 0 reads it, every rank loads it): (step, elapsed seconds)."""
@@ -108,5 +120,3 @@ class Training:
             G.train()
             D.train()
 
-
-STATS = DEVICE_STATS

@@ -74,6 +74,9 @@ def live_charts() -> None:
                    "◇ on held-out data")
         present = [c for c in ("w1_exact", "fid", "kid", "inception_score") if any(
             c in f and f[c].notna().any() for f in eval_frames.values())]
+        missing = status.get("quality_unavailable")
+        if missing:  # said where the chart would have been, with what to install or pass
+            st.warning(missing, icon=":material/visibility_off:")
         if present:
             c1, c2 = st.columns(2)
             draw("evals_figure", present[:1], "chart_q", c1,

@@ -1,0 +1,164 @@
+"""The stop advisor held against the truth: train long runs, replay the advisor at every evaluation on
+exactly what a live dashboard had then, and compare its calls with what happened to the samples.
+
+    python -m bench.advisor [--quick] [--only "wgan-gp gaussians8"] [--early-stop 500] [--out DIR]
+
+The truth is the quality measure recomputed afterwards on every snapshot with more samples and
+fresh draws (exact W1 on 2-D data with POT at n = 2,000, twice; FID on the digit classifier's
+features at n = 2,000 against real digits, twice), independent of the run's own evaluations.
+Quality "stopped improving" at the first snapshot within 10% of the run's best (or within the
+measure's noise of it). Per run the table gives the best and its step, where the advisor first
+said plateaued or converged, where `--early-stop N` would have stopped, the quality lost there,
+the share of the budget saved, verdict changes per 1,000 steps, false "getting worse" calls
+(quality within its noise of the best), and plateau calls made while quality still improved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from bench.advisor_truth import truth_curve  # noqa: E402
+from trainer import TrainConfig, train  # noqa: E402
+from trainer import runfiles as rf  # noqa: E402
+from trainer.advice import STOP_VERDICTS, advise  # noqa: E402
+
+# (algo, data, budget in generator steps, extra settings): budgets of 2-3x where quality stops improving
+FULL = [
+    ("wgan-gp", "gaussians8", 6000, {}),
+    ("wgan", "gaussians8", 8000, {}),
+    ("gan", "gaussians8", 6000, {}),
+    ("wgan-gp", "gaussians25", 9000, {}),
+    ("wgan", "gaussians25", 9000, {}),
+    ("wgan-gp", "swissroll", 6000, {}),
+    ("wgan", "swissroll", 6000, {}),
+    ("wgan-gp", "digits", 9000, {}),
+    ("wgan", "digits", 9000, {}),
+    ("gan", "digits", 9000, {}),
+]
+QUICK = [("wgan-gp", "gaussians8", 5000, {"eval_every": 250})]
+REL_TOL = 0.10  # "within 10% of the run's best"
+
+
+@dataclass
+class Row:
+    algo: str
+    data: str
+    budget: int
+    measure: str
+    best: float
+    best_step: int
+    floor: float
+    converged_step: int  # truth: first snapshot within 10% of the best (or its noise)
+    first_stop_call: int | None  # first evaluation where the advisor said plateaued/converged
+    early_stop_step: int | None  # where --early-stop N stops
+    quality_at_stop: float
+    lost: float  # quality at the stop relative to the best (0.05 = 5% worse)
+    within_noise: bool  # the quality at the stop is within the truth's noise of the best
+    saved: float  # share of the budget not trained
+    changes_per_1k: float
+    false_worse: int
+    premature_plateau: int  # stop calls while the truth still improved by more than 10% and its noise
+    verdicts: list
+    seconds: float
+
+
+def replay(run: Path, n: int) -> list[tuple[int, str, int | None]]:
+    """(step, verdict, since) at every evaluation, from the tables as they stood then."""
+    m, ev = rf.read_metrics(run), rf.read_evals(run)
+    snaps = [s for s, _ in rf.list_snapshots(run)]
+    out = []
+    for step in ev["step"]:
+        a = advise(m[m.step <= step], ev[ev.step <= step], [s for s in snaps if s <= step], "running",
+                   eval_samples=n)
+        out.append((int(step), a.verdict, a.since_step))
+    return out
+
+
+def score(algo: str, data: str, budget: int, run: Path, n: int, early_stop: int, seconds: float) -> Row:
+    steps, q, se, measure, floor = truth_curve(run, data)
+    best_i = int(np.argmin(q))
+    best = float(q[best_i])
+    tol = np.maximum(REL_TOL * best, 2 * se[best_i] + 2 * se)
+    converged = int(steps[np.argmax(q <= best + tol)])
+    verdicts = replay(run, n)
+    stops = [(s, since) for s, v, since in verdicts if v in STOP_VERDICTS]
+    first_stop = stops[0][0] if stops else None
+    es = next((s for s, since in stops if since is not None and s - since >= early_stop), None)
+    at = float(np.interp(es, steps, q)) if es else float(q[-1])
+    i_at = int(np.searchsorted(steps, es)) if es else len(steps) - 1
+    changes = sum(a[1] != b[1] for a, b in zip(verdicts, verdicts[1:]))
+    near_best = {int(s) for s, v, e in zip(steps, q, se) if v <= best + 2 * (e + se[best_i])}
+    false_worse = sum(v == "getting worse" and s in near_best for s, v, _ in verdicts)
+    premature = 0
+    for s, _ in stops:  # a stop call while quality still fell by more than 10% and its noise afterwards
+        j = int(np.searchsorted(steps, s))
+        later = q[j:].min() if j < len(q) else q[-1]
+        premature += bool(j < len(q) and q[j] - later > max(REL_TOL * later, 2 * (se[j] + se[best_i])))
+    return Row(algo, data, budget, measure, best, int(steps[best_i]), floor, converged, first_stop, es, at,
+               at / best - 1, bool(at <= best + tol[i_at]), 1 - (es or budget) / budget,
+               1000 * changes / budget, false_worse, premature, [v for _, v, _ in verdicts], seconds)
+
+
+def bench_one(algo: str, data: str, budget: int, extra: dict, out: Path, early_stop: int) -> Row:
+    every = extra.pop("eval_every", 250)
+    cfg = TrainConfig(algo=algo, data=data, steps=budget, eval_every=every, snapshot_every=every,
+                      max_snapshots=budget // every + 2, sample_every=max(every, budget // 20), progress=False,
+                      run_dir=str(out / f"{algo}-{data}"), **extra)
+    t = time.time()
+    run = train(cfg)
+    return score(algo, data, budget, run, cfg.eval_samples, early_stop, time.time() - t)
+
+
+def print_table(rows: list[Row], early_stop: int) -> None:
+    print(f"| algo | data | budget | measure | best (step) | truth: within 10% from | first stop call | "
+          f"--early-stop {early_stop} stops at | quality lost there | budget saved | verdict changes / 1k steps | "
+          f"false 'worse' | premature stop calls |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        stop = f"{r.early_stop_step:,}" if r.early_stop_step else "never"
+        lost = f"{r.lost:+.1%}" + (" (in noise)" if r.within_noise else "")
+        print(f"| {r.algo} | {r.data} | {r.budget:,} | {r.measure} | {r.best:.4g} ({r.best_step:,}) | "
+              f"{r.converged_step:,} | {r.first_stop_call or 'never'} | {stop} | {lost} | {r.saved:.0%} | "
+              f"{r.changes_per_1k:.2f} | {r.false_worse} | {r.premature_plateau} |", flush=True)
+
+
+def main(argv=None) -> list[Row]:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="one short WGAN-GP run on gaussians8 (a slow test)")
+    ap.add_argument("--only", help="settings whose 'algo data' contains this")
+    ap.add_argument("--early-stop", type=int, default=500, help="the --early-stop N to evaluate (steps)")
+    ap.add_argument("--out", type=Path, help="keep the runs and a JSON of the results here")
+    args = ap.parse_args(argv)
+    out = args.out or Path(tempfile.mkdtemp(prefix="bench-advisor-"))
+    out.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("WGAN_WATCH_CACHE", str(out / ".cache"))
+    settings = [s for s in (QUICK if args.quick else FULL) if not args.only or args.only in f"{s[0]} {s[1]}"]
+    print(f"Stop advisor against the truth: {platform.machine()}, {os.cpu_count()} cores, "
+          f"--early-stop {args.early_stop}; runs in {out}", flush=True)
+    rows = []
+    for algo, data, budget, extra in settings:
+        rows.append(bench_one(algo, data, budget, dict(extra), out, args.early_stop))
+        r = rows[-1]
+        print(f"{algo} {data}: {r.seconds:.0f} s; verdicts at each evaluation: {' '.join(v[:4] for v in r.verdicts)}",
+              flush=True)
+    print()
+    print_table(rows, args.early_stop)
+    (out / "advisor.json").write_text(json.dumps([asdict(r) for r in rows], indent=1, default=float))
+    return rows
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""The truth for bench/advisor.py: every snapshot of a run scored again, independently of the run's
+own evaluations, with more samples and fresh draws."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from trainer import runfiles as rf
+from trainer.artifacts import load_generator
+from trainer.config import TrainConfig, is_toy
+from trainer.data import load_data
+from trainer.evaluate import in_chunks, w1_exact
+from trainer.image_quality import ImageQuality
+from trainer.runtime import cache_dir
+
+N = 2000  # samples per truth measurement (the runs evaluate 1,000)
+REPEATS = 2  # fresh draws per snapshot: their spread is the truth's standard error
+
+
+def truth_curve(run: Path, data: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, str, float]:
+    """(snapshot steps, mean quality, its standard error, measure, real-vs-real floor at N)."""
+    cfg = TrainConfig.load(run / "config.json").resolved()
+    steps = [s for s, _ in rf.list_snapshots(run)]
+    g = torch.Generator().manual_seed(12345)
+    if is_toy(data):
+        real = load_data(cfg, torch.device("cpu"))
+
+        def measure(G) -> float:
+            with torch.no_grad():
+                fake = G(torch.randn(N, cfg.latent_dim, generator=g))
+            return w1_exact(real.sample(N, g).double().numpy(), fake.double().numpy())
+
+        floor = float(np.mean([w1_exact(real.sample(N, g).double().numpy(), real.sample(N, g).double().numpy())
+                               for _ in range(3)]))
+        name = "w1_exact"
+    else:
+        data_obj = load_data(cfg, torch.device("cpu"))
+        reference, others = data_obj.evaluation_sets(N, 2, g)
+        q = ImageQuality(cfg.channels, cfg.image_size, torch.device("cpu"), cache_dir(run), n=N)
+        q.set_real(reference)
+
+        def measure(G) -> float:
+            with torch.no_grad():
+                return q.score(in_chunks(G, torch.randn(N, cfg.latent_dim, generator=g)))["fid"]
+
+        floor, name = q.floor(others)[0], "fid"
+    means, ses = [], []
+    for s in steps:
+        G = load_generator(run, step=s)
+        vals = [measure(G) for _ in range(REPEATS)]
+        means.append(float(np.mean(vals)))
+        ses.append(float(np.std(vals, ddof=1) / np.sqrt(REPEATS)) if REPEATS > 1 else 0.0)
+    return np.asarray(steps), np.asarray(means), np.asarray(ses), name, floor
