@@ -33,11 +33,20 @@ def test_format_key_of_config_json_is_accepted():
     ("wgan-gp", "adam", 1e-4, (0.5, 0.9), 5, 5),
     ("gan", "adam", 2e-4, (0.5, 0.999), 1, 1),
 ])
-def test_defaults_follow_the_design_table(algo, opt, lr, betas, n_critic, warm):
-    c = TrainConfig(algo=algo).resolved()
+def test_image_defaults_follow_the_design_table(algo, opt, lr, betas, n_critic, warm):
+    c = TrainConfig(algo=algo, data="digits").resolved()
     assert (c.optimizer, c.lr_d, c.lr_g, c.betas, c.n_critic, c.n_critic_warmup) == (opt, lr, lr, betas, n_critic, warm)
-    assert c.clip == 0.01
-    assert c.gp_lambda == 0.1  # 2-D toy
+    assert c.clip == 0.01 and c.lr_decay_steps == 0 and c.gp_lambda == 10.0
+
+
+@pytest.mark.parametrize("algo,lr,decay,clip", [("wgan", 1e-3, 2000, 0.05), ("wgan-gp", 1e-3, 2000, 0.05),
+                                                ("gan", 2e-4, 0, 0.05)])
+def test_toy_defaults_are_the_measured_ones_and_the_gan_keeps_dcgans(algo, lr, decay, clip):
+    """2-D WGANs: faster rates that decay (bench/README.md, "Defaults that converge"); the vanilla GAN keeps
+    the DCGAN paper's Adam 2e-4, (0.5, 0.999), constant."""
+    c = TrainConfig(algo=algo, data="gaussians8").resolved()
+    assert (c.lr_d, c.lr_g, c.lr_decay_steps, c.clip, c.gp_lambda) == (lr, lr, decay, clip, 0.1)
+    assert TrainConfig(algo=algo, data="gaussians25").resolved().lr_decay_steps == (3000 if decay else 0)
     assert TrainConfig(algo=algo, data="digits").resolved().gp_lambda == 10.0
 
 

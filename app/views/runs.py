@@ -81,13 +81,13 @@ with st.expander("Start a run", expanded=not runs):
         device = c4.selectbox("Device", DEVICES)
         c1, c2, c3 = st.columns(3)
         gp_lambda = c1.number_input("GP λ (wgan-gp)", 0.0, 1e4, value=None, placeholder="default")
-        clip = c2.number_input("Clip (wgan)", 1e-6, 10.0, TrainConfig.clip, format="%.4f")
+        clip = c2.number_input("Clip (wgan)", 1e-6, 10.0, value=None, format="%.4f", placeholder="default")
         latent = c3.number_input("Latent size", 1, 4096, value=None, placeholder="default")
         submitted = st.form_submit_button("Start", type="primary")
     if submitted:
         fields = dict(algo=algo, data=f"folder:{folder.strip()}" if data == "folder" else data, steps=int(steps),
                       batch_size=batch, n_critic=n_critic, seed=int(seed), lr_d=lr_d, lr_g=lr_g, width=width,
-                      device=device, gp_lambda=gp_lambda, clip=float(clip), latent_dim=latent)
+                      device=device, gp_lambda=gp_lambda, clip=clip, latent_dim=latent)
         try:
             if data == "folder" and not folder.strip():
                 raise ConfigError("enter the image folder's path")
