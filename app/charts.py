@@ -7,6 +7,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from .series import downsample_indices, smooth
 
@@ -92,15 +93,16 @@ def line_figure(frames: dict[str, pd.DataFrame], columns: Iterable[str], *, x: s
 
 def evals_figure(frames: dict[str, pd.DataFrame], columns: Iterable[str], *, x: str = "step",
                  colors: dict[str, str] | None = None, log_y: bool = False, title: str = "",
-                 y_title: str = "") -> go.Figure:
-    """Evaluation columns as lines with markers (few points: no smoothing)."""
+                 y_title: str = "", names: str = "run · column") -> go.Figure:
+    """Evaluation columns as lines with markers (few points: no smoothing). names="run": traces named by run only."""
     colors = colors or run_colors(list(frames))
     fig = go.Figure()
     for run, df in frames.items():
         for j, col in enumerate(columns):
             if col not in df or df[col].isna().all():
                 continue
-            fig.add_trace(go.Scatter(x=x_values(df, x), y=df[col], name=f"{run} · {LABELS.get(col, col)}",
+            name = run if names == "run" else f"{run} · {LABELS.get(col, col)}"
+            fig.add_trace(go.Scatter(x=x_values(df, x), y=df[col], name=name,
                                      mode="lines+markers",
                                      line=dict(color=colors[run], dash=DASHES[j % len(DASHES)])))
     return _layout(fig, title, x, y_title, log_y)
@@ -130,4 +132,49 @@ def toy_samples_figure(df: pd.DataFrame, title: str = "") -> go.Figure:
                                    marker=dict(size=4, color=color)))
     fig.update_layout(title=title, height=480, margin=dict(l=10, r=10, t=40, b=10),
                       yaxis=dict(scaleanchor="x", scaleratio=1), legend=dict(orientation="h"))
+    return fig
+
+
+ALGO_NAMES = {"wgan-gp": "WGAN-GP", "wgan": "WGAN (clipping)", "gan": "vanilla GAN"}
+
+
+def algo_labels(algos: dict[str, str]) -> dict[str, str]:
+    """A short legend name per run, from its algorithm ("WGAN-GP", "vanilla GAN", ...; numbered when repeated)."""
+    out, seen = {}, {}
+    for run, algo in algos.items():
+        base = ALGO_NAMES.get(algo or "", algo or run)
+        seen[base] = seen.get(base, 0) + 1
+        out[run] = base if seen[base] == 1 else f"{base} ({seen[base]})"
+    return out
+
+
+def panels_figure(frames: dict[str, pd.DataFrame], columns: Sequence[str], titles: dict[str, str], *,
+                  x: str = "step", method: str = "ema", weight: float = 0.6, title: str = "",
+                  panel_height: int = 170) -> go.Figure:
+    """One panel per run (rows, shared x axis, each with its own y scale): `columns` smoothed over the raw series
+    drawn faint. Legends name the columns once; panel titles name the runs (`titles`: run -> label)."""
+    runs = list(frames)
+    fig = make_subplots(rows=max(1, len(runs)), cols=1, shared_xaxes=True, vertical_spacing=0.06,
+                        subplot_titles=[titles.get(r, r) for r in runs])
+    colors = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(columns)}
+    for row, run in enumerate(runs, start=1):
+        df = frames[run]
+        xs = x_values(df, x).to_numpy()
+        for col in columns:
+            if col not in df or df[col].isna().all():
+                continue
+            raw = df[col].to_numpy(dtype=np.float64)
+            if method != "none":
+                i = downsample_indices(raw, MAX_POINTS // 2)
+                fig.add_trace(go.Scatter(x=xs[i], y=raw[i].astype(np.float32), mode="lines", showlegend=False,
+                                         line=dict(color=_faint(colors[col]), width=1), hoverinfo="skip",
+                                         name=f"{LABELS.get(col, col)} (raw)"), row=row, col=1)
+            sm = smooth(raw, method, weight)
+            i = downsample_indices(sm, MAX_POINTS // 2)
+            fig.add_trace(go.Scatter(x=xs[i], y=sm[i].astype(np.float32), mode="lines", name=LABELS.get(col, col),
+                                     legendgroup=col, showlegend=row == 1, line=dict(color=colors[col], width=2)),
+                          row=row, col=1)
+    fig.update_layout(title=title, height=60 + panel_height * max(1, len(runs)), margin=dict(l=10, r=10, t=60, b=10),
+                      hovermode="x unified", legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
+    fig.update_xaxes(title_text=X_AXES[x], row=max(1, len(runs)), col=1)
     return fig

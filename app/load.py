@@ -198,13 +198,21 @@ def summary(runs_dir: Path, name: str) -> dict:
         tail = m.tail(200)
         dt = tail["elapsed"].iloc[-1] - tail["elapsed"].iloc[0]
         rate = (tail["step"].iloc[-1] - tail["step"].iloc[0]) / dt if dt > 0 else None
+    from .series import downsample_indices
+    from .thumbs import latest_sample
+
     updated = stat.get("updated_at")
+    step, of = (int(last["step"]) if last is not None else 0), cfg.get("steps")
+    w = m["w_estimate"].to_numpy(dtype=float) if len(m) else np.array([])
+    group = cfg.get("group")
     return {
-        "run": name, "algo": cfg.get("algo"), "data": cfg.get("data"), "state": stat["effective_state"],
-        "step": int(last["step"]) if last is not None else 0, "of": cfg.get("steps"),
+        "state": stat["effective_state"], "run": name, "algo": cfg.get("algo"), "data": cfg.get("data"),
+        "progress": min(1.0, step / of) if isinstance(of, int) and of > 0 else None, "step": step, "of": of,
+        "estimate": [float(v) for v in w[downsample_indices(w, 60)]] if np.isfinite(w).any() else None,
         "W estimate": float(last["w_estimate"]) if last is not None else None,
-        "quality": quality, "measure": q_name, "steps/s": rate,
+        "sample": latest_sample(run_dir), "quality": quality, "measure": q_name, "steps/s": rate,
         "age": _age(updated) if isinstance(updated, (int, float)) else "",
+        "monitor": f"monitor?run={name}", "compare": f"compare?group={group}" if isinstance(group, str) else None,
     }
 
 
@@ -255,29 +263,3 @@ def advice(run_dir: Path):
     st_ = status(run_dir)
     state = "diverged" if st_.get("diverged_at") is not None else st_["effective_state"]
     return _advice(run_key(run_dir), snaps, state, m, ev)
-
-
-@st.cache_resource(max_entries=64, show_spinner=False)
-def _comparison(key: tuple, _m: pd.DataFrame, _ev: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    from trainer.oscillation import normalised, oscillation_index
-
-    from .series import downsample_indices
-
-    frame = pd.DataFrame({"step": _m["step"], "elapsed": _m["elapsed"], "time": _m["time"],
-                          "loss_d": normalised(_m["loss_d"]), "loss_g": normalised(_m["loss_g"]),
-                          "w_estimate": _m["w_estimate"]})
-    spark = _m["loss_d"].to_numpy(dtype=float)
-    idx = downsample_indices(spark, 120)
-    row = {"oscillation loss_d": oscillation_index(_m["loss_d"]), "oscillation loss_g": oscillation_index(_m["loss_g"]),
-           "oscillation W": oscillation_index(_m["w_estimate"]), "loss_d": [float(v) for v in spark[idx]]}
-    for col in ("modes", "hq_frac", "w1_exact", "fid"):
-        if col in _ev and _ev[col].notna().any():
-            row[col] = float(_ev[col].dropna().iloc[-1])
-    return frame, row
-
-
-def comparison(run_dir: Path) -> tuple[pd.DataFrame, dict]:
-    """(losses normalised to their 5-95% range, one table row with oscillation indices) for a run."""
-    m, _ = metrics(run_dir)
-    ev, _ = evals(run_dir)
-    return _comparison(run_key(run_dir), m, ev)

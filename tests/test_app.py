@@ -71,7 +71,9 @@ def test_runs_table_shows_every_run_and_lost_state(runs):
     at = app()
     df = at.dataframe[0].value
     assert set(df["run"]) == {"a", "b"}
-    assert df.set_index("run").loc["b", "state"] == "lost"
+    assert df.set_index("run").loc["b", "state"] == "⚠️ lost" and df.set_index("run").loc["a", "progress"] == 1.0
+    assert df.set_index("run").loc["a", "sample"].startswith("data:image/png;base64,")
+    assert df.set_index("run").loc["a", "monitor"] == "monitor?run=a" and len(df.set_index("run").loc["a", "estimate"]) > 10
     assert df.set_index("run").loc["a", "step"] == 300
     assert df.set_index("run").loc["a", "quality"] > 0
 
@@ -154,10 +156,14 @@ def test_run_deleted_while_shown(runs):
 def test_run_names_leading_outside_are_not_shown(runs, tmp_path):
     outside = tmp_path / "secret"
     write_fixture_run(tmp_path, "secret", n=50)
+    write_fixture_run(runs, "visible", n=50)
     at = app("monitor", run="../secret")
-    assert "secret" not in traces(at)
+    names = traces(at)
+    assert any(n.startswith("visible · ") for n in names)  # the page drew a run: the one inside
+    assert not any("secret" in n for n in names)
+    assert not any("secret" in str(e.value) for e in at.markdown)
     (runs / "link").symlink_to(outside)
-    assert rf.list_runs(runs) == []
+    assert rf.list_runs(runs) == ["visible"]
 
 
 def test_start_form_refuses_bad_input_and_starts_a_valid_run(runs, monkeypatch):
@@ -201,7 +207,7 @@ def test_monitor_shows_the_advisor_card_with_rank_correlation(runs):
     assert "Best w1_exact" in metrics
 
 
-def test_compare_page_shows_oscillation_modes_and_samples_side_by_side(runs):
+def test_compare_page_shows_panels_steadiness_modes_and_samples_side_by_side(runs):
     write_fixture_run(runs, "g-wgan-gp", algo="wgan-gp", n=600)
     write_fixture_run(runs, "g-gan", algo="gan", n=600)
     at = AppTest.from_file(MAIN, default_timeout=60)
@@ -210,13 +216,41 @@ def test_compare_page_shows_oscillation_modes_and_samples_side_by_side(runs):
     assert not at.exception
     table = at.dataframe[0].value.set_index("run")
     assert set(table.index) == {"g-wgan-gp", "g-gan"}
-    assert table.loc["g-wgan-gp", "oscillation W"] < 1 and pd.isna(table.loc["g-gan", "oscillation W"])
-    assert len(table.loc["g-gan", "loss_d"]) > 10  # the sparkline's points
+    assert table.loc["g-wgan-gp", "algorithm"] == "WGAN-GP" and table.loc["g-gan", "algorithm"] == "vanilla GAN"
+    assert table.loc["g-wgan-gp", "series"] == "W estimate" and table.loc["g-gan", "series"] == "generator loss"
+    assert table.loc["g-wgan-gp", "steadiness"] >= 0 and len(table.loc["g-gan", "sparkline"]) > 10
+    specs = [json.loads(pc.proto.spec) for pc in at.get("plotly_chart")]
+    losses = next(s for s in specs if "Losses, one panel per run" in s["layout"]["title"]["text"])
+    panels = {a["text"] for a in losses["layout"]["annotations"]}
+    assert panels == {"WGAN-GP", "vanilla GAN"}  # the algorithm names the panel; the run name is in the table
+    assert {t["name"] for t in losses["data"] if t.get("showlegend") is not False} == {"critic loss", "generator loss"}
+    assert len({t["yaxis"] for t in losses["data"]}) == 2  # one y scale per run
     names = traces(at)
-    assert "g-gan · critic loss" in names and "g-wgan-gp · W estimate (critic)" in names
-    assert "g-gan · modes covered" in names and "g-wgan-gp · high-quality share" in names
+    assert "WGAN-GP" in names and "vanilla GAN" in names  # modes, quality: legends say the algorithm
+    assert not any(n and "g-wgan-gp" in n for n in names)
     assert sum(n == "generated" for n in names) == 2  # one scatter per run at the common step
     assert at.select_slider[0].value == 600
+
+
+def test_compare_opens_on_the_newest_group_of_runs_started_together(runs):
+    import time
+
+    for i, (algo, group) in enumerate([("wgan-gp", "trio-a"), ("wgan", "trio-a"), ("gan", "trio-a"),
+                                       ("wgan-gp", "trio-b"), ("gan", "trio-b"), ("wgan-gp", None)]):
+        d = write_fixture_run(runs, f"r{i}-{algo}", algo=algo, n=200)
+        cfg = rf.read_json(d / "config.json")
+        rf.atomic_write_json(d / "config.json", {**cfg, "group": group})
+        rf.write_status(d, started_at=time.time() - 100 + (10 * i if group == "trio-b" else i))
+    d = runs / "r5-wgan-gp"  # the newest run, alone: not a comparison
+    rf.write_status(d, started_at=time.time())
+    at = AppTest.from_file(MAIN, default_timeout=60)
+    at.switch_page("views/compare.py").run()
+    assert not at.exception
+    assert sorted(at.multiselect[0].value) == ["r3-wgan-gp", "r4-gan"]  # trio-b started last
+    at = AppTest.from_file(MAIN, default_timeout=60)
+    at.query_params["group"] = "trio-a"  # the Runs page's Compare link
+    at.switch_page("views/compare.py").run()
+    assert sorted(at.multiselect[0].value) == ["r0-wgan-gp", "r1-wgan", "r2-gan"]
 
 
 def test_compare_page_starts_the_trio(runs, monkeypatch):
@@ -270,3 +304,34 @@ def test_start_form_numbers_at_the_edges_of_their_range_start_a_run(runs, monkey
     assert len(calls) == 1
     args = calls[0]
     assert args[args.index("--clip") + 1] == "1e-06" and args[args.index("--width") + 1] == "4096"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_the_demo_button_starts_real_trainers_whose_runs_finish(runs, monkeypatch):
+    """No fake Popen: the button spawns `python -m trainer` four times (short runs here) and they finish."""
+    import time
+
+    import trainer.spawn as spawn
+
+    short = dict(steps=30, eval_every=10, sample_every=10, snapshot_every=10, checkpoint_every=10,
+                 eval_samples=100, width=16)
+    monkeypatch.setattr(spawn, "DEMO", tuple({**d, **short} for d in spawn.DEMO))
+    at = app()
+    next(b for b in at.button if b.label == "Start the demo").click().run()
+    assert not at.exception and "Started 4 runs" in texts(at)
+    names = rf.list_runs(runs)
+    assert len(names) == 4
+    deadline = time.time() + 600
+    while time.time() < deadline:
+        states = [rf.read_json(runs / n / "status.json").get("state") for n in names]
+        if all(s in ("finished", "failed", "diverged") for s in states):
+            break
+        time.sleep(1)
+    assert states == ["finished"] * 4, [(n, rf.read_json(runs / n / "status.json")) for n in names]
+    for n in names:
+        assert rf.read_metrics(runs / n)["step"].tolist() == list(range(1, 31))
+        assert len(rf.read_evals(runs / n)) == 3 and rf.list_snapshots(runs / n)
+    algos = sorted((rf.read_json(runs / n / "config.json")["algo"], rf.read_json(runs / n / "config.json")["data"])
+                   for n in names)
+    assert algos == [("gan", "gaussians8"), ("wgan", "gaussians8"), ("wgan-gp", "digits"), ("wgan-gp", "gaussians8")]

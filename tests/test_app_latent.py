@@ -100,3 +100,23 @@ def test_no_snapshots_says_so(runs):
     write_fixture_run(runs, "bare")
     at = lab()
     assert any("No run has a generator snapshot" in i.value for i in at.info)
+
+
+def test_raw_coordinates_move_one_latent_coordinate_each(runs):
+    write_generator_run(runs, "g")
+    at = lab(run="g", method="raw")
+    raw = [s for s in at.slider if (s.key or "").startswith("lab_raw_")]
+    assert len(raw) == 16 and {s.label for s in raw} == {f"z[{i}]" for i in range(16)}  # 16 of the 64
+    before = image_urls(at)[0]
+    at.slider(key="lab_raw_3").set_value(-2.0).run()
+    assert not at.exception and image_urls(at)[0] != before
+    assert at.query_params["method"] == "raw" and at.query_params["amounts"].split(",")[3] == "-2"
+
+
+def test_walk_as_gif_loops_through_the_seeds(runs, media):
+    write_generator_run(runs, "g")
+    at = lab(run="g", walk="0,1,2", frames="6")
+    assert any(b.label == "Walk as GIF" for b in at.get("download_button"))
+    walks = [d for d, mime, name in media if mime == "image/gif" and name and name.endswith("-walk.gif")]
+    im = Image.open(io.BytesIO(walks[-1]))
+    assert im.n_frames == 3 * 3  # three legs (0->1->2->0) of frames // 2 frames each

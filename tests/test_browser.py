@@ -25,12 +25,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    runs = tmp_path_factory.mktemp("runs")
-    write_fixture_run(runs, "toy-wgan-gp", algo="wgan-gp", data="gaussians8", n=3000)
-    write_fixture_run(runs, "digits-wgan", algo="wgan", data="digits", n=500)
-    write_generator_run(runs, "digits-gen")
+def start_server(runs):
+    """`streamlit run app/main.py` on a free loopback port, showing `runs`: (process, url)."""
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.port", str(port),
                              "--", "--runs-dir", str(runs)], cwd=ROOT, stdout=subprocess.PIPE,
@@ -46,6 +42,16 @@ def server(tmp_path_factory):
     else:
         proc.kill()
         raise AssertionError("streamlit did not start: " + proc.stdout.read().decode()[-2000:])
+    return proc, url
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    runs = tmp_path_factory.mktemp("runs")
+    write_fixture_run(runs, "toy-wgan-gp", algo="wgan-gp", data="gaussians8", n=3000)
+    write_fixture_run(runs, "digits-wgan", algo="wgan", data="digits", n=500)
+    write_generator_run(runs, "digits-gen")
+    proc, url = start_server(runs)
     yield url, runs
     proc.terminate()
     proc.wait(timeout=20)
@@ -143,3 +149,45 @@ def test_latent_slider_moved_with_the_mouse_changes_the_image(server, browser):
     assert "amounts=" in page.url and "amounts=0%2C0" not in page.url and "amounts=0,0" not in page.url
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(ARTIFACTS / "latent.png"), full_page=True)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_the_demo_keeps_training_after_the_tab_and_the_dashboard_close(tmp_path, browser):
+    """README: the demo's runs are background processes that keep going when the tab closes."""
+    from trainer import runfiles as rf
+
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    proc, url = start_server(runs)
+    pids = []
+    try:
+        page = open_page(browser, url)
+        page.get_by_role("button", name="Start the demo").click()
+        page.get_by_text("Started 4 runs").wait_for(timeout=60000)
+        page.close()
+        proc.terminate()  # the dashboard goes too
+        proc.wait(timeout=20)
+        names = rf.list_runs(runs)
+        assert len(names) == 4
+        pids = [rf.read_json(runs / n / "status.json")["pid"] for n in names]
+
+        def steps():
+            return [(rf.read_json(runs / n / "status.json") or {}).get("step") or 0 for n in names]
+
+        deadline = time.time() + 300
+        while time.time() < deadline and min(steps()) < 1:
+            time.sleep(1)
+        first = steps()
+        assert min(first) >= 1, first  # every trainer started training after the dashboard was gone
+        time.sleep(5)
+        assert all(b > a for a, b in zip(first, steps()) if a < 2000), (first, steps())  # and goes on
+        assert all(rf.pid_alive(p) for p in pids)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for p in pids:
+            try:
+                os.kill(p, 9)
+            except OSError:
+                pass

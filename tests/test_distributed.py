@@ -150,6 +150,23 @@ def test_torchrun_two_cpu_processes_train_stop_and_resume(tmp_path):
     assert not list(run.rglob("*rank*")) and {p.name for p in run.iterdir()} >= {"metrics", "evals", "generator"}
 
 
+@pytest.mark.timeout(600)
+def test_sigterm_to_torchrun_stops_every_rank_at_the_same_step(tmp_path):
+    """torchrun passes SIGTERM to its workers; they agree to stop at the next sync point, with a checkpoint."""
+    import signal
+
+    run = tmp_path / "run"
+    proc = torchrun("--algo", "wgan-gp", "--data", "gaussians8", "--steps", "100000", "--eval-every", "25",
+                    "--run-dir", str(run), *SMALL)
+    wait_for_step(run, 30, proc)
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=120)
+    st = rf.read_json(run / "status.json")
+    assert st["state"] == "stopped" and "SIGTERM" in st["message"], st
+    assert torch.load(run / "checkpoints" / "last.pt", weights_only=True)["step"] == st["step"]
+    assert rf.read_metrics(run)["step"].tolist() == list(range(1, st["step"] + 1))
+
+
 def test_a_bad_run_folder_stops_every_rank_with_one_message(tmp_path):
     run = tmp_path / "run"
     finish(torchrun("--steps", "3", "--run-dir", str(run), *SMALL))

@@ -123,3 +123,30 @@ def test_cuda_graph_replays_train_like_eager_steps(algo):
     assert all(torch.isfinite(r[1:3]).all() for r in rows)  # loss_d, loss_g
     assert not torch.equal(rows[-1], rows[-2])  # replays train: fresh batches, new weights
     assert any(not torch.equal(p, q) for p, q in zip(before, step.D.parameters(), strict=True))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("algo", ["wgan-gp", "wgan", "gan"])
+def test_a_replayed_step_equals_an_eager_step(algo):
+    """From the same weights and RNG state, replayed graphs train exactly what eager steps train
+    (TF32 off, so the only difference could be the graph itself; tolerance: float32 rounding)."""
+    cuda = torch.device("cuda")
+    keep = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
+    try:
+        eager = make_train_step(algo, "digits", device=cuda, capturable=True)
+        graphed_step = make_train_step(algo, "digits", device=cuda, capturable=True)
+        graphed = GraphedStep(graphed_step)
+        torch.manual_seed(11)
+        rows_e = [eager(2).clone() for _ in range(8)]
+        torch.manual_seed(11)
+        rows_g = [graphed(2).clone() for _ in range(8)]  # 3 eager warm-ups, a capture, then replays
+        torch.cuda.synchronize()
+        assert not graphed.failed and set(graphed.graphs) == {2}
+        for a, b in zip(rows_e, rows_g):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5, equal_nan=True)
+        for p, q in zip(list(eager.D.parameters()) + list(eager.G.parameters()),
+                        list(graphed_step.D.parameters()) + list(graphed_step.G.parameters()), strict=True):
+            torch.testing.assert_close(p, q, rtol=1e-4, atol=1e-5)
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = keep

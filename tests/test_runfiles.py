@@ -87,6 +87,26 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path):
     assert rf.read_json(tmp_path / "a.json") == {"x": 2}
 
 
+def test_a_write_that_dies_half_way_leaves_the_old_file_whole(tmp_path, monkeypatch):
+    """The atomic rename: until the new file is complete on disk, readers see the old one."""
+    import os
+
+    from trainer import atomic
+
+    path = tmp_path / "status.json"
+    rf.atomic_write_json(path, {"state": "running", "pad": "x" * 10_000})
+
+    def disk_full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(atomic.os, "fsync", disk_full)
+    with pytest.raises(OSError):
+        rf.atomic_write_json(path, {"state": "finished", "pad": "y" * 10_000})
+    monkeypatch.undo()
+    assert rf.read_json(path) == {"state": "running", "pad": "x" * 10_000}
+    assert [p.name for p in tmp_path.iterdir()] == ["status.json"]  # no temporary file left
+
+
 def test_tolerant_json_reader(tmp_path):
     (tmp_path / "s.json").write_text("{broken")
     assert rf.read_json(tmp_path / "s.json") is None

@@ -190,6 +190,19 @@ def test_sigterm_stops_cleanly_and_resume_continues(tmp_path):
     assert rf.read_metrics(run)["step"].tolist() == list(range(1, stopped_at + 4))
 
 
+def test_ctrl_c_stops_cleanly_with_a_checkpoint(tmp_path):
+    run = tmp_path / "r"
+    p = _spawn(["--steps", "100000", "--width", "32", "--flush-secs", "0.05", "--run-dir", str(run),
+                "--no-progress"], tmp_path)
+    _wait_for_step(run, 5, p)
+    p.send_signal(signal.SIGINT)  # what Ctrl-C sends
+    assert p.wait(timeout=60) == 0
+    st = rf.read_json(run / "status.json")
+    assert st["state"] == "stopped" and "SIGINT" in st["message"]
+    assert torch.load(run / "checkpoints" / "last.pt", weights_only=True)["step"] == st["step"]
+    assert rf.read_metrics(run)["step"].tolist() == list(range(1, st["step"] + 1))
+
+
 def test_second_trainer_on_the_same_folder_is_refused(tmp_path):
     run = tmp_path / "r"
     p = _spawn(["--steps", "100000", "--width", "32", "--flush-secs", "0.05", "--run-dir", str(run),

@@ -37,3 +37,63 @@ def normalised(y: Iterable[float]) -> np.ndarray:
         return y
     lo, hi = np.quantile(f, [0.05, 0.95])
     return (y - lo) / (hi - lo if hi > lo else 1.0)
+
+
+SMOOTH_WINDOW = 51
+"""Steps in the running median before turns are counted: step-to-step noise is not oscillation."""
+
+TURN_SD = 3.0
+"""A turn counts when the smoothed series retraces 3 of its own noise SDs from its last extreme."""
+
+
+def carrier(metrics: pd.DataFrame) -> str | None:
+    """The series that carries a run's meaning: a WGAN's estimate, a vanilla GAN's generator loss."""
+    from .estimate_trend import has_estimate
+
+    if has_estimate(metrics):
+        return "w_estimate"
+    return "loss_g" if "loss_g" in metrics and metrics["loss_g"].notna().any() else None
+
+
+def turns(y: np.ndarray, window: int = SMOOTH_WINDOW) -> int:
+    """Direction changes of the running median of y that retrace more than TURN_SD of its noise (a zigzag count)."""
+    y = np.asarray(y, dtype=np.float64)
+    y = y[np.isfinite(y)]
+    if len(y) < 3 * window:
+        return 0
+    s = rolling_median(y, window)[window // 2: len(y) - window // 2]  # the ends see half a window
+    noise = 1.2533 * robust_sd(y - rolling_median(y, window)) / np.sqrt(window)  # SD of a median of `window`
+    delta = TURN_SD * max(noise, 1e-12)
+    count, direction, extreme = 0, 0, s[0]
+    for v in s[1:]:
+        if direction == 0:
+            if abs(v - s[0]) > delta:  # the first move that is not noise sets the direction
+                direction, extreme = (1 if v > s[0] else -1), v
+        elif (v - extreme) * direction > 0:  # further the same way
+            extreme = v
+        elif abs(v - extreme) > delta:  # back by more than its noise: a turn
+            count, direction, extreme = count + 1, -direction, v
+    return count
+
+
+def steadiness(steps, y) -> float:
+    """Turns per 1,000 steps (see `turns`): low for a trend, high for an oscillation."""
+    steps = np.asarray(steps)
+    span = float(steps[-1] - steps[0]) if len(steps) > 1 else 0.0
+    return 1000.0 * turns(y) / span if span > 0 else float("nan")
+
+
+def tracks_quality(metrics: pd.DataFrame, evals: pd.DataFrame, column: str) -> float:
+    """Rank correlation of the column (smoothed) with the quality measure at the evaluations."""
+    from .estimate_trend import rank_correlation
+    from .quality_trend import quality_column
+
+    q = quality_column(evals)
+    if q is None:
+        return float("nan")
+    ev = evals[["step", q]].dropna()
+    m = metrics[["step", column]].dropna()
+    if len(m) < 10:
+        return float("nan")
+    at = np.interp(ev["step"], m["step"], rolling_median(m[column].to_numpy(np.float64), SMOOTH_WINDOW))
+    return rank_correlation(at, ev[q].to_numpy(), 4)

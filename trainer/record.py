@@ -39,11 +39,10 @@ import pandas as pd
 
 from . import runfiles as rf
 from . import samples as sf
-from .record_values import check_name, check_step, check_value, is_tensor, tensors_to_floats
+from .record_values import buffered_frame, check_name, check_step, check_value, is_tensor, tensors_to_floats
 
 PENDING_MAX = 4096  # rows buffered before a flush, whatever the time
 CONTROL_CHECK_S = 0.5  # control.json is looked at no more often than this
-LOSS_COLUMNS = ("loss_d", "loss_g", "w_estimate")  # a NaN or inf here means the run diverged
 _FAST = (float, int)  # values that need no check
 
 
@@ -231,7 +230,8 @@ class Recorder:
         self._last_flush = time.time()
         if not self._steps:
             return None
-        df, bad = self._frame()
+        df, bad = buffered_frame(self._steps, self._times, self._values, self._rows, self._row_names,
+                                 self._t0, self._elapsed0, self._reduce)
         self._steps, self._times, self._values, self._rows = [], [], [], []
         self._tail = df.iloc[-1].to_dict()
         if bad is not None and self.on_nan == "raise":
@@ -248,49 +248,6 @@ class Recorder:
                 extra = {"diverged_at": bad[0], "message": self._diverged}
             rf.write_status(self.run_dir, step=int(df["step"].iloc[-1]), **extra)
         return df
-
-    def _frame(self) -> tuple[pd.DataFrame, Optional[tuple[int, str, float]]]:
-        """The buffered rows as a table, and the first (step, column, value) where a loss was not finite."""
-        times = np.asarray(self._times)
-        steps = np.asarray(self._steps, dtype=np.int64)
-        cols: dict[str, Any] = {"step": steps, "time": times, "elapsed": times - self._t0 + self._elapsed0}
-        given: dict[str, np.ndarray] = {}  # where a value was passed (a NaN there is the caller's)
-        if any(r is not None for r in self._rows):
-            for k, v in self._row_columns().items():
-                cols[k] = v
-                if k in ("loss_d", "loss_g"):  # a row's other statistics are NaN where they do not apply
-                    given[k] = np.array([r is not None for r in self._rows])
-        names = list(dict.fromkeys(k for v in self._values if v for k in v))
-        tensors: list = []
-        for k in names:
-            col = [np.nan if v is None or v.get(k) is None else v[k] for v in self._values]
-            tensors += [(k, i, x) for i, x in enumerate(col) if is_tensor(x)]
-            cols[k], given[k] = col, np.array([v is not None and v.get(k) is not None for v in self._values])
-        for (k, i, _), f in zip(tensors, tensors_to_floats([t for _, _, t in tensors]) if tensors else []):
-            cols[k][i] = f
-        for k in names:
-            cols[k] = np.asarray([x if isinstance(x, float) else float(x.item() if hasattr(x, "item") else x)
-                                  for x in cols[k]], dtype=np.float64)
-        first = None
-        for k in LOSS_COLUMNS:
-            if k in given:
-                bad = np.nonzero(given[k] & ~np.isfinite(cols[k]))[0]
-                if len(bad) and (first is None or bad[0] < first[0]):
-                    first = (int(bad[0]), k)
-        bad = None if first is None else (int(steps[first[0]]), first[1], float(cols[first[1]][first[0]]))
-        return pd.DataFrame(cols), bad
-
-    def _row_columns(self) -> dict[str, np.ndarray]:
-        import torch
-
-        rows = [r for r in self._rows if r is not None]
-        device = rows[0].device if is_tensor(rows[0]) else torch.device("cpu")
-        nan = torch.full((len(self._row_names),), float("nan"), device=device)
-        stacked = torch.stack([nan if r is None else torch.as_tensor(r, device=device) for r in self._rows])
-        if self._reduce is not None:
-            stacked = self._reduce(stacked)  # under torchrun: the mean over ranks, in place
-        vals = stacked.float().cpu().numpy().astype(np.float64)
-        return {name: vals[:, j] for j, name in enumerate(self._row_names)}
 
     # --- evaluations and samples -----------------------------------------------------------
 

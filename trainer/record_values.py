@@ -1,4 +1,5 @@
-"""Checks and conversions for what a Recorder is given: steps, column names, values, tensors.
+"""Checks and conversions for what a Recorder is given: steps, column names, values, tensors,
+and the buffered rows turned into a table.
 
 No torch import: tensors are recognised by their attributes, and torch is imported
 only to convert them (when a caller passed tensors, it is loaded already).
@@ -7,11 +8,13 @@ only to convert them (when a caller passed tensors, it is loaded already).
 from __future__ import annotations
 
 import numbers
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
+import pandas as pd
 
 RESERVED = ("step", "time", "wall_time")  # set by the Recorder itself
+LOSS_COLUMNS = ("loss_d", "loss_g", "w_estimate")  # a NaN or inf passed here means the run diverged
 
 
 def check_step(step: Any, last: Optional[int], what: str) -> int:
@@ -65,3 +68,51 @@ def tensors_to_floats(values: list) -> list[float]:
         for i, f in zip(idx, stacked):
             out[i] = f
     return out
+
+
+def buffered_frame(steps: list[int], times: list[float], values: list[Optional[dict]], rows: list,
+                   row_names: tuple[str, ...], t0: float, elapsed0: float,
+                   reduce: Optional[Callable[[Any], Any]] = None) -> tuple[pd.DataFrame, Optional[tuple[int, str, float]]]:
+    """A Recorder's buffered rows as a table, and the first (step, column, value) where a loss passed by the
+    caller was not finite. `rows` holds 1-D tensors of `row_names` (or None); `values` dicts (or None)."""
+    times_a = np.asarray(times)
+    steps_a = np.asarray(steps, dtype=np.int64)
+    cols: dict[str, Any] = {"step": steps_a, "time": times_a, "elapsed": times_a - t0 + elapsed0}
+    given: dict[str, np.ndarray] = {}  # where a value was passed (a NaN there is the caller's)
+    if any(r is not None for r in rows):
+        for k, v in _row_columns(rows, row_names, reduce).items():
+            cols[k] = v
+            if k in ("loss_d", "loss_g"):  # a row's other statistics are NaN where they do not apply
+                given[k] = np.array([r is not None for r in rows])
+    names = list(dict.fromkeys(k for v in values if v for k in v))
+    tensors: list = []
+    for k in names:
+        col = [np.nan if v is None or v.get(k) is None else v[k] for v in values]
+        tensors += [(k, i, x) for i, x in enumerate(col) if is_tensor(x)]
+        cols[k], given[k] = col, np.array([v is not None and v.get(k) is not None for v in values])
+    for (k, i, _), f in zip(tensors, tensors_to_floats([t for _, _, t in tensors]) if tensors else []):
+        cols[k][i] = f
+    for k in names:
+        cols[k] = np.asarray([x if isinstance(x, float) else float(x.item() if hasattr(x, "item") else x)
+                              for x in cols[k]], dtype=np.float64)
+    first = None
+    for k in LOSS_COLUMNS:
+        if k in given:
+            bad = np.nonzero(given[k] & ~np.isfinite(cols[k]))[0]
+            if len(bad) and (first is None or bad[0] < first[0]):
+                first = (int(bad[0]), k)
+    bad = None if first is None else (int(steps_a[first[0]]), first[1], float(cols[first[1]][first[0]]))
+    return pd.DataFrame(cols), bad
+
+
+def _row_columns(rows: list, names: tuple[str, ...], reduce) -> dict[str, np.ndarray]:
+    import torch
+
+    present = [r for r in rows if r is not None]
+    device = present[0].device if is_tensor(present[0]) else torch.device("cpu")
+    nan = torch.full((len(names),), float("nan"), device=device)
+    stacked = torch.stack([nan if r is None else torch.as_tensor(r, device=device) for r in rows])
+    if reduce is not None:
+        stacked = reduce(stacked)  # under torchrun: the mean over ranks, in place
+    vals = stacked.float().cpu().numpy().astype(np.float64)
+    return {name: vals[:, j] for j, name in enumerate(names)}

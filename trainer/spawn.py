@@ -79,11 +79,13 @@ def start_run(runs_dir: Path, cfg: TrainConfig, threads: int | None = None) -> s
     preflight(cfg)
     run_dir = rf.new_run_dir(runs_dir, cfg.algo, data_slug(cfg.data))
     args = [sys.executable, "-m", "trainer", *cli_args(cfg), "--run-dir", str(run_dir), "--no-progress"]
+    # the package's parent on the path (a clone, or site-packages: both import `trainer`); the process runs in
+    # the current folder, so relative paths (--data-root) mean what they mean to the user, never site-packages
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])}
     if threads:
         env["OMP_NUM_THREADS"] = str(threads)
     with open(run_dir / "launch.log", "ab") as out:
-        proc = subprocess.Popen(args, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out,
+        proc = subprocess.Popen(args, cwd=os.getcwd(), env=env, stdin=subprocess.DEVNULL, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
     # the trainer takes a few seconds to import torch: say at once that the run exists
     rf.write_status(run_dir, state="starting", step=0, pid=getattr(proc, "pid", None), device=cfg.device,
@@ -99,17 +101,25 @@ def start_many(runs_dir: Path, configs: list[TrainConfig]) -> list[str]:
     return [start_run(runs_dir, cfg, threads=threads) for cfg in configs]
 
 
+def new_group(kind: str, data: str) -> str:
+    """A name for runs started together, recorded in their config.json: e.g. trio-gaussians8-20261124-221530."""
+    return f"{kind}-{data_slug(data)}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
 def start_demo(runs_dir: Path) -> list[str]:
-    """The embedded demo: WGAN-GP, WGAN and the vanilla GAN on gaussians8, and WGAN-GP on digits."""
-    return start_many(runs_dir, [TrainConfig(**d) for d in DEMO])
+    """The embedded demo: the trio on gaussians8 (one group, the Compare page's default), and WGAN-GP on digits."""
+    group = new_group("demo", "gaussians8")
+    return start_many(runs_dir, [TrainConfig(**{"group": group if d["data"] == "gaussians8" else None, **d})
+                                 for d in DEMO])
 
 
 def trio(data: str = "gaussians8", **overrides: Any) -> list[TrainConfig]:
-    """The matched comparison: WGAN, WGAN-GP and the vanilla GAN on the same data, seed and models."""
+    """The matched comparison: WGAN-GP, WGAN and the vanilla GAN on the same data, seed and models, in one group."""
     from .config import is_toy
 
     if not is_toy(data):
         overrides.setdefault("critic_norm", "layer")  # the one norm all three can use: same critic body
+    overrides.setdefault("group", new_group("trio", data))
     return [TrainConfig(algo=a, data=data, **overrides) for a in ("wgan-gp", "wgan", "gan")]
 
 

@@ -10,6 +10,10 @@ from trainer import runfiles as rf
 from trainer import spawn
 from trainer.config import ALGOS, DEVICES, IMAGE_DATA, TOY_DATA, ConfigError, TrainConfig
 
+BADGES = {"running": "🟢 running", "starting": "🟡 starting", "stopping": "🟡 stopping", "finished": "✅ finished",
+          "stopped": "⏹️ stopped", "lost": "⚠️ lost", "failed": "❌ failed", "diverged": "💥 diverged",
+          "unknown": "❔ unknown"}
+
 st.title("Runs")
 root, runs = available_runs()
 st.caption(f"Runs folder: `{root}`")
@@ -38,10 +42,21 @@ def runs_table() -> None:
         except (ValueError, OSError) as e:  # deleted or malformed while we looked
             rows.append({"run": name, "state": f"unreadable: {e}"})
     df = pd.DataFrame(rows)
-    st.dataframe(df, hide_index=True, width="stretch", column_config={
-        "W estimate": st.column_config.NumberColumn(format="%.4f"),
+    df["state"] = [BADGES.get(r.get("state"), str(r.get("state"))) for r in rows]
+    st.dataframe(df.drop(columns=["of"], errors="ignore"), hide_index=True, width="stretch",
+                 row_height=48, column_config={
+        "state": st.column_config.TextColumn("state", width="small"),
+        "progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0, format="percent",
+                                                    help="generator steps done of the run's planned steps"),
+        "estimate": st.column_config.LineChartColumn("W estimate", width="small",
+                                                     help="the critic's estimate over the run"),
+        "W estimate": st.column_config.NumberColumn("latest W", format="%.4f"),
+        "sample": st.column_config.ImageColumn("latest sample", width="small"),
         "quality": st.column_config.NumberColumn(format="%.4f", help="latest exact W1 (2-D) or FID (images)"),
         "steps/s": st.column_config.NumberColumn(format="%.1f"),
+        "monitor": st.column_config.LinkColumn("", display_text="Monitor", width="small"),
+        "compare": st.column_config.LinkColumn("", display_text="Compare", width="small",
+                                               help="the runs started together with this one"),
     })
     live = [r["run"] for r in rows if r.get("state") in rf.ACTIVE_STATES]
     if live:

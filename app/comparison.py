@@ -1,0 +1,107 @@
+"""What the Compare page reads: the default set of runs, and one table row per run (cached on its files)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from trainer import runfiles as rf
+
+from . import load
+
+COLUMNS = {
+    "steadiness": st.column_config.NumberColumn(
+        "turns / 1k steps", format="%.1f",
+        help="How often the series that carries the run's meaning (a WGAN's estimate, a vanilla GAN's generator "
+             "loss) changes direction, per 1,000 steps, after smoothing away step-to-step noise: a steady trend "
+             "turns rarely, an oscillating one often."),
+    "tracks quality": st.column_config.NumberColumn(
+        "ρ with quality", format="%.2f",
+        help="Rank correlation of that series with the independent quality measure at the evaluations: near +1, "
+             "the number falls as the samples get better; near 0, it says little about them."),
+    "series": st.column_config.TextColumn("measured on"),
+    "sparkline": st.column_config.LineChartColumn("that series", width="medium"),
+    "hq_frac": st.column_config.NumberColumn(format="%.2f"),
+    "w1_exact": st.column_config.NumberColumn(format="%.4f"),
+    "fid": st.column_config.NumberColumn(format="%.1f"),
+}
+
+
+def group_members(root: Path, runs: list[str], group) -> list[str]:
+    """The runs whose config.json names this group (a Runs page link), newest first."""
+    if not isinstance(group, str) or not group:
+        return []
+    return [r for r in runs if (load.config(rf.resolve_run(root, r)) or {}).get("group") == group]
+
+
+def default_comparison(root: Path, runs: list[str]) -> list[str]:
+    """The newest set of runs started together (same `group` in config.json); else the newest run and others
+    on its data."""
+    groups: dict[str, list[tuple[float, str]]] = {}
+    for r in runs:
+        d = rf.resolve_run(root, r)
+        group = (load.config(d) or {}).get("group")
+        if isinstance(group, str):
+            started = (load.status(d).get("started_at") or 0.0)
+            groups.setdefault(group, []).append((started if isinstance(started, (int, float)) else 0.0, r))
+    if groups:
+        newest = max(groups.values(), key=lambda members: max(t for t, _ in members))
+        return [r for _, r in sorted(newest, key=lambda m: runs.index(m[1]))]
+    cfgs = {r: (load.config(rf.resolve_run(root, r)) or {}) for r in runs}
+    first = cfgs[runs[0]].get("data")
+    return [r for r in runs if cfgs[r].get("data") == first][:3]
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _row(key: tuple, _m: pd.DataFrame, _ev: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    from trainer.oscillation import carrier, steadiness, tracks_quality
+
+    from .series import downsample_indices
+
+    frame = pd.DataFrame({c: _m[c] for c in ("step", "elapsed", "time", "loss_d", "loss_g", "w_estimate")})
+    column = carrier(_m)
+    y = _m[column].to_numpy(dtype=float) if column else pd.Series(dtype=float).to_numpy()
+    idx = downsample_indices(y, 120)
+    row = {"series": {"w_estimate": "W estimate", "loss_g": "generator loss"}.get(column, "—"),
+           "steadiness": steadiness(_m["step"], y) if column else float("nan"),
+           "tracks quality": tracks_quality(_m, _ev, column) if column else float("nan"),
+           "sparkline": [float(v) for v in y[idx]]}
+    for col in ("modes", "hq_frac", "w1_exact", "fid"):
+        if col in _ev and _ev[col].notna().any():
+            row[col] = float(_ev[col].dropna().iloc[-1])
+    return frame, row
+
+
+def comparison(run_dir: Path) -> tuple[pd.DataFrame, dict]:
+    """(the run's losses and estimate, one table row) for a run."""
+    m, _ = load.metrics(run_dir)
+    ev, _ = load.evals(run_dir)
+    return _row(load.run_key(run_dir), m, ev)
+
+
+def caption(rows: list[dict]) -> str:
+    """What this comparison shows, in words, from the numbers in its table: the claim, or what it shows instead."""
+    gan = [r for r in rows if r.get("algorithm", "").startswith("vanilla GAN") and r["steadiness"] == r["steadiness"]]
+    wgan = [r for r in rows if r.get("algorithm", "").startswith("WGAN") and r["steadiness"] == r["steadiness"]]
+    if not gan or not wgan:
+        return "Add a vanilla GAN and a WGAN on the same data to compare how their numbers behave."
+    g_turns, w_turns = min(r["steadiness"] for r in gan), max(r["steadiness"] for r in wgan)
+    g_rho = [r["tracks quality"] for r in gan if r["tracks quality"] == r["tracks quality"]]
+    w_rho = [r["tracks quality"] for r in wgan if r["tracks quality"] == r["tracks quality"]]
+    parts = []
+    if g_turns > w_turns:
+        parts.append(f"The vanilla GAN's generator loss turns {g_turns:.1f} times per 1,000 steps, every WGAN estimate "
+                     f"at most {w_turns:.1f}: the estimate trends, the GAN's loss oscillates.")
+    else:
+        parts.append(f"Here the WGAN estimates turn as often as the vanilla GAN's loss ({w_turns:.1f} against "
+                     f"{g_turns:.1f} per 1,000 steps): on these runs oscillation does not tell them apart.")
+    if g_rho and w_rho:
+        if min(w_rho) > max(g_rho):
+            parts.append(f"The estimates follow the samples' quality (ρ ≥ {min(w_rho):.2f}); the GAN's loss much "
+                         f"less (ρ = {max(g_rho):.2f}).")
+        else:
+            parts.append(f"Tracking quality, they do not separate here (WGAN ρ from {min(w_rho):.2f}, GAN "
+                         f"{max(g_rho):.2f}).")
+    return " ".join(parts)
