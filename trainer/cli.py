@@ -100,7 +100,7 @@ def demo_main(argv: Sequence[str]) -> int:
     p = OneLineParser(prog="python -m trainer demo",
                       description="Start the matched trio (WGAN-GP, WGAN, vanilla GAN) as background processes.")
     p.add_argument("--data", default="gaussians8", help="any --data of the trainer (default: gaussians8)")
-    p.add_argument("--steps", type=int, default=TrainConfig.steps, help="generator steps for each run")
+    p.add_argument("--steps", type=int, default=None, help="generator steps for each run (default: the data's)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--runs-root", default="runs")
     p.add_argument("--device", default="auto")
@@ -109,7 +109,7 @@ def demo_main(argv: Sequence[str]) -> int:
 
     try:
         names = spawn.start_many(Path(ns.runs_root), spawn.trio(ns.data, steps=ns.steps, seed=ns.seed,
-                                                                device=ns.device))
+                                                                device=ns.device, runs_root=ns.runs_root))
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_USAGE

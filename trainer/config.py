@@ -70,8 +70,8 @@ class TrainConfig:
     """Where torchvision datasets (mnist, fashion-mnist, cifar10) are looked for."""
     download: bool = False
     """Let torchvision download mnist/fashion-mnist/cifar10 into --data-root (needs network)."""
-    steps: int = 2000
-    """Generator steps to train for (the run's total, also after a resume)."""
+    steps: Optional[int] = None
+    """Generator steps to train for (the run's total, also after a resume). Default: 3,000 on gaussians25, 2,000 otherwise."""
     batch_size: Optional[int] = None
     """Real samples per critic batch. Default: 256 for 2-D data, 64 for images."""
     n_critic: Optional[int] = None
@@ -154,6 +154,8 @@ class TrainConfig:
         self.validate()
         c = dataclasses.replace(self)
         toy = c.is_toy
+        if c.steps is None:
+            c.steps = 3000 if c.data == "gaussians25" else 2000
         if c.batch_size is None:
             c.batch_size = 256 if toy else 64
         if c.n_critic is None:
@@ -204,7 +206,7 @@ class TrainConfig:
         if self.data.startswith("folder:"):
             path = self.data[len("folder:"):]
             need(os.path.isdir(path), f"image folder {short(path)} does not exist or is not a folder")
-        need(self.steps >= 1, f"steps must be at least 1, got {self.steps}")
+        need(self.steps is None or self.steps >= 1, f"steps must be at least 1, got {self.steps}")
         for name in ("batch_size", "n_critic", "n_critic_warmup", "latent_dim", "width"):
             v = getattr(self, name)
             need(v is None or v >= 1, f"{name} must be at least 1, got {v}")

@@ -85,7 +85,7 @@ with st.expander("Start a run", expanded=not runs):
         data = c2.selectbox("Data", TOY_DATA + IMAGE_DATA + ("folder",), index=0)
         folder = c3.text_input("Image folder (for data = folder)", placeholder="/path/to/images")
         c1, c2, c3, c4 = st.columns(4)
-        steps = c1.number_input("Generator steps", 1, 10_000_000, TrainConfig.steps)
+        steps = c1.number_input("Generator steps", 1, 10_000_000, value=None, placeholder="default")
         batch = c2.number_input("Batch size", 1, 65536, value=None, placeholder="default")
         n_critic = c3.number_input("Critic steps", 1, 1000, value=None, placeholder="default")
         seed = c4.number_input("Seed", 0, 2**31 - 1, TrainConfig.seed)
@@ -100,7 +100,7 @@ with st.expander("Start a run", expanded=not runs):
         latent = c3.number_input("Latent size", 1, 4096, value=None, placeholder="default")
         submitted = st.form_submit_button("Start", type="primary")
     if submitted:
-        fields = dict(algo=algo, data=f"folder:{folder.strip()}" if data == "folder" else data, steps=int(steps),
+        fields = dict(algo=algo, data=f"folder:{folder.strip()}" if data == "folder" else data, steps=steps,
                       batch_size=batch, n_critic=n_critic, seed=int(seed), lr_d=lr_d, lr_g=lr_g, width=width,
                       device=device, gp_lambda=gp_lambda, clip=clip, latent_dim=latent)
         try:

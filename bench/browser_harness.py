@@ -1,0 +1,199 @@
+"""The pieces bench/browser.py (and bench/observer.py) drive: a Streamlit server, headless Chromium with a
+record of when each Plotly chart was first drawn and of every byte that arrived, and TensorBoard."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync"]
+
+# When each Plotly chart was first drawn (performance.now(), ms from navigation) and its trace names.
+RECORD_CHARTS = """
+window.__drawn = {};
+(function poll() {
+  document.querySelectorAll('.js-plotly-plot').forEach(el => {
+    if (!el.__wid) el.__wid = String(Math.random());
+    if (!window.__drawn[el.__wid] && el._fullData && el._fullData.length && el.querySelector('.main-svg')) {
+      window.__drawn[el.__wid] = {t: performance.now(), names: (el.data || []).map(t => t.name || '')};
+    }
+  });
+  requestAnimationFrame(poll);
+})();
+"""
+CHART_WITH = ("m => { const d = Object.values(window.__drawn || {}).find(d => d.names.some(n => n.includes(m)));"
+              " return d ? d.t : null; }")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its threads so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Server:
+    """`streamlit run SCRIPT [-- args]` on a free loopback port with the project's settings."""
+
+    def __init__(self, script_and_args: list[str], env: dict | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        script, *rest = script_and_args
+        self.cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(self.port),
+                    "--server.headless", "true", "--browser.gatherUsageStats", "false", *rest]
+        self.env = {**os.environ, **(env or {})}
+
+    def __enter__(self) -> "Server":
+        self.proc = subprocess.Popen(self.cmd, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        self.pid = self.proc.pid
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "/_stcore/health", timeout=1)
+                return self
+            except OSError:
+                time.sleep(0.3)
+        self.proc.kill()
+        raise RuntimeError(f"streamlit did not start: {self.cmd}")
+
+    def __exit__(self, *exc) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+class LivePage:
+    def __init__(self, page, counters: dict):
+        self.page, self.counters = page, counters
+
+    def wait_chart(self, marker: str, timeout_ms: int = 120_000) -> float:
+        """Seconds from navigation until a chart with a trace named like `marker` was first drawn."""
+        handle = self.page.wait_for_function(CHART_WITH, arg=marker, timeout=timeout_ms, polling=50)
+        return handle.json_value() / 1000
+
+    def wait_all_drawn(self, quiet_s: float = 1.5, timeout_s: float = 120) -> float:
+        """Seconds from navigation until the last chart was drawn, once the page is idle and nothing new came."""
+        deadline, last, since = time.time() + timeout_s, None, time.time()
+        while time.time() < deadline:
+            state = self.page.evaluate("""() => ({n: document.querySelectorAll('.js-plotly-plot').length,
+                drawn: Object.values(window.__drawn || {}).map(d => d.t),
+                busy: !!document.querySelector('[data-testid="stStatusWidget"]')})""")
+            key = (state["n"], len(state["drawn"]), state["busy"])
+            if key != last:
+                last, since = key, time.time()
+            elif not state["busy"] and state["n"] <= len(state["drawn"]) and time.time() - since >= quiet_s:
+                return max(state["drawn"]) / 1000 if state["drawn"] else float("nan")
+            time.sleep(0.1)
+        raise TimeoutError("the page did not settle")
+
+    def ws_bytes(self) -> int:
+        return self.counters["ws"]
+
+    def wait_x_at_least(self, marker: str, step: int, timeout_s: float = 60) -> float:
+        """time.time() when a trace named like `marker` first shows an x value >= step."""
+        js = """([m, s]) => [...document.querySelectorAll('.js-plotly-plot')].some(el => (el._fullData || [])
+            .some(t => (t.name || '').includes(m) && t.x && t.x.length && Number(t.x[t.x.length - 1]) >= s))"""
+        self.page.wait_for_function(js, arg=[marker, step], timeout=timeout_s * 1000, polling=50)
+        return time.time()
+
+
+class Browser:
+    def __enter__(self) -> "Browser":
+        from playwright.sync_api import sync_playwright
+
+        self._pw = sync_playwright().start()
+        self.browser = self._pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.browser.close()
+        self._pw.stop()
+
+    @contextlib.contextmanager
+    def page(self, url: str, viewport=(1400, 1800)):
+        """A fresh context (cold cache) on `url`, counting HTTP and websocket bytes."""
+        ctx = self.browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+        ctx.add_init_script(RECORD_CHARTS)
+        page = ctx.new_page()
+        counters = {"http": 0, "ws": 0}
+        cdp = ctx.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.on("Network.loadingFinished", lambda e: counters.__setitem__("http", counters["http"] + e["encodedDataLength"]))
+        cdp.on("Network.webSocketFrameReceived", lambda e: counters.__setitem__(
+            "ws", counters["ws"] + (len(e["response"]["payloadData"]) * 3 // 4 if e["response"]["opcode"] == 2
+                                    else len(e["response"]["payloadData"]))))
+        page.goto(url, wait_until="commit")
+        try:
+            yield LivePage(page, counters)
+        finally:
+            ctx.close()
+
+    def load(self, url: str, marker: str) -> dict:
+        """One cold load: seconds to the chart named like `marker`, to every chart, and the bytes received."""
+        with self.page(url) as p:
+            chart = p.wait_chart(marker)
+            every = p.wait_all_drawn()
+            return {"chart": chart, "every": max(every, chart), "http": p.counters["http"], "ws": p.counters["ws"]}
+
+    def load_tensorboard(self, logdir: Path) -> float | None:
+        """Seconds until TensorBoard's scalar chart for the series is drawn on a cold load (its own server)."""
+        port = free_port()
+        proc = subprocess.Popen([sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir), "--port",
+                                 str(port), "--host", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.time() + 120
+            while time.time() < deadline:
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/data/runs", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.3)
+            ctx = self.browser.new_context(viewport={"width": 1400, "height": 1000})
+            page = ctx.new_page()
+            page.goto(f"http://127.0.0.1:{port}/?smoothing=0.6#timeseries", wait_until="commit")
+            try:
+                handle = page.wait_for_function(
+                    """() => { const c = document.querySelector('card-view line-chart canvas, scalar-card svg path.line,
+                        card-view line-chart svg path'); return c ? performance.now() : null; }""",
+                    timeout=120_000, polling=50)
+                return handle.json_value() / 1000
+            except Exception:  # noqa: BLE001  (TensorBoard's markup changes between versions)
+                return None
+            finally:
+                ctx.close()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+def write_tensorboard(logdir: Path, steps: int = 1_000_000) -> Path | None:
+    """The 1,000,000-step fixture series as a TensorBoard event file (None without the package)."""
+    try:
+        from tensorboard.summary.writer.event_file_writer import EventFileWriter
+        from tensorboard.compat.proto import event_pb2, summary_pb2
+    except ImportError:
+        return None
+    from tests.fixtures import metrics_frame
+
+    w = EventFileWriter(str(logdir / "big"))
+    df = metrics_frame(steps)
+    for step, wall, value in zip(df["step"], df["time"], df["w_estimate"]):
+        summ = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag="w_estimate", simple_value=float(value))])
+        w.add_event(event_pb2.Event(step=int(step), wall_time=float(wall), summary=summ))
+    w.close()
+    return logdir

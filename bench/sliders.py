@@ -1,0 +1,105 @@
+"""Slider to new picture in a real browser: the latent lab on a digits run and a toy run, against the floor.
+
+    python -m bench.sliders [--moves 20] [--repeat 2]
+
+Headless Chromium (Debian's, through Playwright) moves a slider with the keyboard (ArrowRight /
+ArrowLeft, one 0.1 step) and times from the keydown to the new image loaded in the page (or, on a
+toy run, the new scatter drawn). The floor: a page with one slider and one image (bench/slider_floor.py),
+in the same run, alternating. Also the interpolation strip and GIF (new frames count) and the walk GIF.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.browser_harness import Browser, Server  # noqa: E402
+
+KEYDOWN = "window.__kd = 0; document.addEventListener('keydown', () => { window.__kd = performance.now(); }, true);"
+NEW_IMAGE = """old => { const i = document.querySelector("[data-testid='stImage'] img");
+  return i && i.src !== old && i.complete && i.naturalWidth > 0 ? performance.now() - window.__kd : null; }"""
+NEW_PLOT = """n => { const d = Object.values(window.__drawn || {}).filter(d => d.names.includes(n) && d.t > window.__kd);
+  return d.length ? Math.min(...d.map(d => d.t)) - window.__kd : null; }"""
+
+
+def make_runs(root: Path) -> dict[str, str]:
+    """A digits run with the default generator (untrained: the same cost as a trained one) and a toy run."""
+    from tests.fixtures import write_generator_run
+    from trainer import TrainConfig
+    from trainer import runfiles as rf
+    from trainer.artifacts import save_snapshot
+    from trainer.config import FORMAT_VERSION
+    from trainer.models import build_models
+
+    out = {}
+    for data in ("digits", "gaussians8"):
+        d = write_generator_run(root, f"lab-{data}", data=data, steps=(100,))
+        cfg = TrainConfig(data=data).resolved()
+        rf.atomic_write_json(d / "config.json", {"format": FORMAT_VERSION, **cfg.to_dict()})
+        save_snapshot(d, 100, build_models(cfg)[0].eval(), keep=5)
+        out[data] = d.name
+    return out
+
+
+def slider_moves(browser: Browser, url: str, moves: int, plot: str | None = None) -> list[float]:
+    """Milliseconds from each keydown on the first latent slider to the new picture."""
+    times = []
+    with browser.page(url) as p:
+        page = p.page
+        page.wait_for_selector("[data-testid='stImage'] img" if plot is None else ".js-plotly-plot", timeout=120_000)
+        time.sleep(2)
+        page.evaluate(KEYDOWN)
+        # the first slider: the floor's only one, or the lab's "direction 1" (one snapshot: no step slider)
+        page.locator("[data-testid='stSlider'] [role='slider']").first.focus()
+        for i in range(moves):
+            old = page.evaluate("() => (document.querySelector(\"[data-testid='stImage'] img\") || {}).src")
+            page.keyboard.press("ArrowRight" if (i // 10) % 2 == 0 else "ArrowLeft")
+            js, arg = (NEW_IMAGE, old) if plot is None else (NEW_PLOT, plot)
+            times.append(page.wait_for_function(js, arg=arg, timeout=60_000, polling="raf").json_value())
+            time.sleep(0.3)
+    return times
+
+
+def pct(xs: list[float], q: float) -> float:
+    return float(np.percentile(xs, q))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--moves", type=int, default=20)
+    ap.add_argument("--repeat", type=int, default=2)
+    args = ap.parse_args()
+    runs = Path(tempfile.mkdtemp(prefix="bench-sliders-")) / "runs"
+    runs.mkdir()
+    names = make_runs(runs)
+    res: dict[str, list[float]] = {"floor: one slider, one image": [], "latent lab, digits": [],
+                                   "latent lab, gaussians8 (scatter)": []}
+    with Server([str(ROOT / "app" / "main.py"), "--", "--runs-dir", str(runs)]) as lab, \
+            Server([str(ROOT / "bench" / "slider_floor.py")]) as floor, Browser() as browser:
+        for _ in range(args.repeat):
+            res["floor: one slider, one image"] += slider_moves(browser, floor.url, args.moves)
+            res["latent lab, digits"] += slider_moves(browser, lab.url + f"/latent?run={names['digits']}",
+                                                      args.moves)
+            res["latent lab, gaussians8 (scatter)"] += slider_moves(
+                browser, lab.url + f"/latent?run={names['gaussians8']}", args.moves, plot="generated (moved)")
+    print(f"Slider to new picture in headless Chromium: {platform.machine()}, {os.cpu_count()} cores, "
+          f"{args.repeat} x {args.moves} keyboard moves each, milliseconds")
+    print("| page | p50 | p95 | max |")
+    print("|---|---|---|---|")
+    for name, xs in res.items():
+        print(f"| {name} | {pct(xs, 50):.0f} | {pct(xs, 95):.0f} | {max(xs):.0f} |")
+
+
+if __name__ == "__main__":
+    main()
