@@ -65,9 +65,9 @@ def measure_live(browser: Browser, url: str, run: Path, server_pid: int, seconds
     with browser.page(url) as p:
         p.wait_chart(W)
         t.start()
-        time.sleep(3)
+        p.page.wait_for_timeout(3000)  # (not time.sleep: Playwright delivers the byte counts while it waits)
         ws0, cpu0, t0 = p.ws_bytes(), cpu_seconds(server_pid), time.time()
-        time.sleep(seconds)
+        p.page.wait_for_timeout(seconds * 1000)
         ws1, cpu1, t1 = p.ws_bytes(), cpu_seconds(server_pid), time.time()
         refreshes = (t1 - t0) / 2.0  # LIVE_REFRESH_S
         delays = []

@@ -58,7 +58,7 @@ def slider_moves(browser: Browser, url: str, moves: int, plot: str | None = None
     with browser.page(url) as p:
         page = p.page
         page.wait_for_selector("[data-testid='stImage'] img" if plot is None else ".js-plotly-plot", timeout=120_000)
-        time.sleep(2)
+        page.wait_for_timeout(2000)
         page.evaluate(KEYDOWN)
         # the first slider: the floor's only one, or the lab's "direction 1" (one snapshot: no step slider)
         page.locator("[data-testid='stSlider'] [role='slider']").first.focus()
@@ -67,7 +67,7 @@ def slider_moves(browser: Browser, url: str, moves: int, plot: str | None = None
             page.keyboard.press("ArrowRight" if (i // 10) % 2 == 0 else "ArrowLeft")
             js, arg = (NEW_IMAGE, old) if plot is None else (NEW_PLOT, plot)
             times.append(page.wait_for_function(js, arg=arg, timeout=60_000, polling="raf").json_value())
-            time.sleep(0.3)
+            page.wait_for_timeout(300)
     return times
 
 

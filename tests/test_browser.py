@@ -124,7 +124,10 @@ def test_compare_page_draws(server, browser):
     page = open_page(browser, url + "/compare?cmp=toy-wgan-gp&cmp=digits-wgan")
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=30000)
     wait_idle(page)
-    assert "toy-wgan-gp · critic loss" in trace_names(page)
+    names = trace_names(page)
+    assert "critic loss" in names and "generator loss" in names  # one panel per run
+    titles = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot .annotation-text')].map(a => a.textContent)")
+    assert "WGAN-GP" in titles and "WGAN (clipping)" in titles
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
 
@@ -191,3 +194,31 @@ def test_the_demo_keeps_training_after_the_tab_and_the_dashboard_close(tmp_path,
                 os.kill(p, 9)
             except OSError:
                 pass
+
+
+def test_a_live_page_stops_refreshing_while_its_tab_is_hidden(server, browser):
+    """st.fragment's timer runs in the browser even in a hidden tab; the page's reporter turns it off."""
+    from trainer import runfiles as rf
+
+    url, runs = server
+    live = runs / "digits-wgan"
+    rf.write_status(live, state="running", pid=os.getpid())  # alive: this process
+    page = open_page(browser, url + "/monitor?run=digits-wgan")
+    frames = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(time.time())))
+    page.reload()
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=60000)
+    try:
+        page.wait_for_timeout(5000)
+        start = time.time()
+        page.wait_for_timeout(5000)
+        visible = sum(t >= start for t in frames)
+        page.evaluate("""() => { Object.defineProperty(document, 'visibilityState', {get: () => 'hidden'});
+                                 document.dispatchEvent(new Event('visibilitychange')); }""")
+        page.wait_for_timeout(3000)  # the page reruns once to turn its timers off
+        start = time.time()
+        page.wait_for_timeout(6000)
+        hidden = sum(t >= start for t in frames)
+        assert visible >= 2 and hidden == 0, (visible, hidden)
+    finally:
+        rf.write_status(live, state="finished")

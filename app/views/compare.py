@@ -5,6 +5,7 @@ import streamlit as st
 
 from app import charts, comparison as cmp, load
 from app.settings import LIVE_REFRESH_S
+from app.visibility import mount_reporter, refresh_every, tab_visible
 from app.widgets import available_runs, no_runs_message
 from trainer import runfiles as rf
 from trainer import spawn
@@ -53,7 +54,7 @@ colors = charts.run_colors(list(labels.values()))
 live = any(load.is_live(d) for d in run_dirs.values())
 
 
-@st.fragment(run_every=LIVE_REFRESH_S if live else None)
+@st.fragment(run_every=refresh_every(LIVE_REFRESH_S, live and tab_visible()))
 def comparison_panels() -> None:
     frames, rows, eval_frames = {}, [], {}
     for name, d in run_dirs.items():
@@ -117,3 +118,5 @@ else:
             df = load.toy_sample(path)
             if df is not None:
                 col.plotly_chart(charts.toy_samples_figure(df, labels[name]), key=f"cmp_s_{name}")
+
+mount_reporter()  # reports whether the tab is visible (live refresh pauses while it is not)

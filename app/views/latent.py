@@ -76,7 +76,7 @@ def sliders() -> None:
         z = lab.moved_latents(G, list(range(state.seed, state.seed + 512)), dirs, amounts)
         pts = lab.toy_points(G, z)
         fig = _toy_background(step)
-        fig.add_trace(go.Scattergl(x=pts[:, 0], y=pts[:, 1], mode="markers", name="generated (moved)",
+        fig.add_trace(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name="generated (moved)",
                                    marker=dict(size=4, color="#ff7f0e")))
         st.plotly_chart(fig, key="lab_points")
     else:

@@ -1,4 +1,10 @@
-"""Monitor: one run (or several overlaid), live while it trains."""
+"""Monitor: one run (or several overlaid), live while it trains.
+
+What a user waits for comes first: the critic's estimate, then the advisor's verdict and the
+quality measure; the rest is sent once the browser has drawn the estimate (python -m bench.browser). Live parts refresh as fragments: the estimate and the verdict
+every LIVE_REFRESH_S, the other charts and the samples every DETAIL_REFRESH_S, nothing while the
+tab is hidden or when the runs have ended.
+"""
 
 import io
 import json
@@ -6,7 +12,8 @@ import json
 import streamlit as st
 
 from app import charts, load
-from app.settings import LIVE_REFRESH_S
+from app.settings import DETAIL_REFRESH_S, LIVE_REFRESH_S
+from app.visibility import mount_reporter, page_state, refresh_every
 from app.widgets import advice_card, available_runs, no_runs_message, pick_runs, show_problems
 from trainer import runfiles as rf
 
@@ -33,10 +40,14 @@ with st.sidebar:
 run_dirs = {name: rf.resolve_run(root, name) for name in chosen}
 colors = charts.run_colors(chosen)
 live = any(load.is_live(d) for d in run_dirs.values())
+visible, drawn = page_state()
+active = live and visible  # refresh only while a run is live and someone can see the page
+head = chosen[0]
+smooth = dict(method=method, weight=weight)
 
 
-@st.fragment(run_every=LIVE_REFRESH_S if live else None)
-def live_charts() -> None:
+def tables():
+    """(metrics by run, evaluations by run, cache key) for the chosen runs, with their read problems shown."""
     frames, eval_frames, keys = {}, {}, []
     for name, d in run_dirs.items():
         if not d.exists():
@@ -50,59 +61,76 @@ def live_charts() -> None:
             frames[name] = m
         if len(ev):
             eval_frames[name] = charts.with_elapsed(ev, m)
-    head = chosen[0]
+    return frames, eval_frames, tuple(keys)
+
+
+def draw(builder: str, source: dict, keys: tuple, columns: list, chart_key: str, where=st, **options) -> None:
+    where.plotly_chart(load.figure(builder, keys, source, columns, x=x, colors=colors, **options), key=chart_key)
+
+
+@st.fragment(run_every=refresh_every(LIVE_REFRESH_S, active))
+def estimate_and_verdict() -> None:
+    frames, eval_frames, keys = tables()
     status = load.status(run_dirs[head]) if run_dirs[head].exists() else {}
     if status:
-        state = status["effective_state"]
         msg = f" — {status['message']}" if status.get("message") else ""
-        st.markdown(f"**{head}**: `{state}` at step {status.get('step', 0)} on `{status.get('device', '?')}`{msg}")
-    keys = tuple(keys)
-
-    def draw(builder: str, columns: list, chart_key: str, where=st, **options) -> None:
-        source = frames if builder == "line_figure" else eval_frames
-        where.plotly_chart(load.figure(builder, keys, source, columns, x=x, colors=colors, **options), key=chart_key)
-
-    if head in frames:
-        advice_card(run_dirs[head])
+        st.markdown(f"**{head}**: `{status['effective_state']}` at step {status.get('step', 0)} on "
+                    f"`{status.get('device', '?')}`{msg}")
     if not frames:
         st.info("No metrics yet: the trainer writes its first rows a few seconds after it starts.")
-    else:
-        smooth = dict(method=method, weight=weight)
-        draw("line_figure", ["w_estimate"], "chart_w", log_y=log_y, y_title="W estimate", **smooth,
-             overlay=eval_frames, overlay_column="w_heldout",
-             title="Critic's Wasserstein estimate E[D(x)] − E[D(G(z))] (falls as samples improve); "
-                   "◇ on held-out data")
-        present = [c for c in ("w1_exact", "fid", "kid", "inception_score") if any(
-            c in f and f[c].notna().any() for f in eval_frames.values())]
-        missing = status.get("quality_unavailable")
-        if missing:  # said where the chart would have been, with what to install or pass
-            st.warning(missing, icon=":material/visibility_off:")
-        if present:
-            c1, c2 = st.columns(2)
-            draw("evals_figure", present[:1], "chart_q", c1,
-                 title=f"Independent quality measure: {charts.LABELS[present[0]]} (lower is better)")
-            if present[1:]:
-                draw("evals_figure", present[1:], "chart_q2", c2, title="Other measures")
+        return
+    card = st.container()  # above the chart, filled after it: the chart is what the eye waits for
+    draw("line_figure", frames, keys, ["w_estimate"], "chart_w", log_y=log_y, y_title="W estimate", **smooth,
+         overlay=eval_frames, overlay_column="w_heldout",
+         title="Critic's Wasserstein estimate E[D(x)] − E[D(G(z))] (falls as samples improve); ◇ on held-out data")
+    if head in frames:
+        with card:
+            advice_card(run_dirs[head])
+    if status.get("quality_unavailable"):  # said where the chart would have been, with what to install or pass
+        st.warning(status["quality_unavailable"], icon=":material/visibility_off:")
+    present = [c for c in ("w1_exact", "fid", "kid", "inception_score") if any(
+        c in f and f[c].notna().any() for f in eval_frames.values())]
+    if present:
         c1, c2 = st.columns(2)
-        draw("line_figure", ["loss_d", "loss_g"], "chart_losses", c1, title="Losses", **smooth)
-        extras = [c for c in ("gp", "grad_norm", "clip_frac") if any(f[c].notna().any() for f in frames.values())]
-        if extras:
-            draw("line_figure", extras, "chart_lip", c2, title="Lipschitz constraint", **smooth)
-        c1, c2 = st.columns(2)
-        draw("line_figure", ["critic_iters"], "chart_iters", c1, title="Critic iterations per step", method="none")
-        draw("line_figure", ["samples_per_s"], "chart_speed", c2, title="Throughput", **smooth)
-        if any(f["modes"].notna().any() for f in eval_frames.values()):
-            draw("evals_figure", ["modes", "hq_frac"], "chart_modes", title="Mode coverage")
+        draw("evals_figure", eval_frames, keys, present[:1], "chart_q", c1,
+             title=f"Independent quality measure: {charts.LABELS[present[0]]} (lower is better)")
+        if present[1:]:
+            draw("evals_figure", eval_frames, keys, present[1:], "chart_q2", c2, title="Other measures")
     if live and not any(load.is_live(d) for d in run_dirs.values() if d.exists()):
         st.rerun()  # the run just ended: redraw once with live refresh off
 
 
-live_charts()
+estimate_and_verdict()
+mount_reporter()
+has_chart = any(d.exists() and len(load.metrics(d)[0]) for d in run_dirs.values())
+if has_chart and not drawn:  # a first load: the rest follows once the browser has drawn the estimate
+    st.caption("Drawing the other charts…")
+    st.stop()
 
 
-@st.fragment(run_every=LIVE_REFRESH_S if live else None)
+@st.fragment(run_every=refresh_every(DETAIL_REFRESH_S, active))
+def details() -> None:
+    frames, eval_frames, keys = tables()
+    if not frames:
+        return
+    c1, c2 = st.columns(2)
+    draw("line_figure", frames, keys, ["loss_d", "loss_g"], "chart_losses", c1, title="Losses", **smooth)
+    extras = [c for c in ("gp", "grad_norm", "clip_frac") if any(f[c].notna().any() for f in frames.values())]
+    if extras:
+        draw("line_figure", frames, keys, extras, "chart_lip", c2, title="Lipschitz constraint", **smooth)
+    c1, c2 = st.columns(2)
+    draw("line_figure", frames, keys, ["critic_iters"], "chart_iters", c1, title="Critic iterations per step",
+         method="none")
+    draw("line_figure", frames, keys, ["samples_per_s"], "chart_speed", c2, title="Throughput", **smooth)
+    if any(f["modes"].notna().any() for f in eval_frames.values()):
+        draw("evals_figure", eval_frames, keys, ["modes", "hq_frac"], "chart_modes", title="Mode coverage")
+
+
+details()
+
+
+@st.fragment(run_every=refresh_every(DETAIL_REFRESH_S, active))
 def samples() -> None:
-    head = chosen[0]
     d = run_dirs[head]
     st.subheader(f"Samples — {head}")
     pngs, pts = rf.step_files(d / "samples", "png"), rf.step_files(d / "samples", "parquet")
@@ -121,7 +149,7 @@ def samples() -> None:
         st.session_state["_sample_last"] = steps[-1]
     if pngs:
         try:
-            st.image(files[step].read_bytes(), caption=f"fixed-noise samples at step {step}")
+            st.image(files[step].read_bytes(), caption=f"fixed-noise samples at step {step}", output_format="PNG")
         except OSError:
             st.warning(f"Sample file for step {step} disappeared.")
     else:
@@ -135,8 +163,8 @@ def samples() -> None:
 
 samples()
 
-head_dir = run_dirs[chosen[0]]
 with st.expander("Config, log and downloads"):
+    head_dir = run_dirs[head]
     cfg = load.config(head_dir)
     if cfg is None:
         st.warning("config.json is missing or unreadable.")
@@ -152,8 +180,8 @@ with st.expander("Config, log and downloads"):
 
         # callables: the files are built only when the button is clicked, not on every refresh
         c1, c2 = st.columns(2)
-        c1.download_button("Metrics as CSV", lambda: m.to_csv(index=False).encode(), f"{chosen[0]}-metrics.csv",
+        c1.download_button("Metrics as CSV", lambda: m.to_csv(index=False).encode(), f"{head}-metrics.csv",
                            "text/csv")
-        c2.download_button("Metrics as Parquet", as_parquet, f"{chosen[0]}-metrics.parquet",
+        c2.download_button("Metrics as Parquet", as_parquet, f"{head}-metrics.parquet",
                            "application/octet-stream")
     st.caption("status.json: " + json.dumps({k: v for k, v in load.status(head_dir).items()}, default=str))

@@ -5,6 +5,7 @@ import streamlit as st
 
 from app import load
 from app.settings import LIVE_REFRESH_S
+from app.visibility import mount_reporter, refresh_every, tab_visible
 from app.widgets import available_runs
 from trainer import runfiles as rf
 from trainer import spawn
@@ -30,7 +31,7 @@ if not runs:
         st.rerun()
 
 
-@st.fragment(run_every=LIVE_REFRESH_S if any(load.is_live(root / r) for r in runs) else None)
+@st.fragment(run_every=refresh_every(LIVE_REFRESH_S, any(load.is_live(root / r) for r in runs) and tab_visible()))
 def runs_table() -> None:
     names = rf.list_runs(root)
     if not names:
@@ -112,3 +113,5 @@ with st.expander("Start a run", expanded=not runs):
         else:
             st.session_state["flash"] = f"Started {name}. Follow it on the Monitor page."
             st.rerun()
+
+mount_reporter()  # reports whether the tab is visible (live refresh pauses while it is not)
