@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import base64
+
 import numpy as np
 import streamlit as st
 import torch
@@ -13,6 +15,11 @@ from trainer import latent as L
 from trainer.artifacts import load_generator
 
 GRID_SEEDS = 8  # samples moved together, so a direction's effect shows across several
+
+# One thread for the dashboard's small generators: G on 8 latents is ~1 ms of arithmetic, and torch's
+# default pool (one thread per core) spent more on waking its threads than on it, against a trainer
+# that may share the machine (python -m bench.sliders).
+torch.set_num_threads(1)
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the generator…")
@@ -53,6 +60,12 @@ def moved_latents(G, seeds: list[int], dirs: torch.Tensor, amounts: list[float])
 
 def image_grid_png(G, z: torch.Tensor, ncol: int, scale: int = 3) -> bytes:
     return L.png_bytes(L.grid(L.images_uint8(G, z), ncol), scale)
+
+
+def data_uri(png: bytes) -> str:
+    """A PNG as a data: URI. st.image shows it as it is: no media file, no second HTTP request, and no
+    re-encoding (st.image turns an opaque PNG it is given as bytes into a JPEG on every run)."""
+    return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
 @st.cache_data(max_entries=32, show_spinner="Rendering frames…")

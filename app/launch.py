@@ -26,9 +26,11 @@ SERVER_SETTINGS = {  # .streamlit/config.toml, as flags
     "server.enableXsrfProtection": "true",
     "server.enableCORS": "true",
     "server.runOnSave": "false",
+    "server.fileWatcherType": "none",
     "browser.gatherUsageStats": "false",
     "browser.serverAddress": "localhost",
     "client.toolbarMode": "minimal",
+    "runner.postScriptGC": "false",
 }
 
 COMMANDS = """commands:

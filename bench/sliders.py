@@ -61,7 +61,7 @@ def slider_moves(browser: Browser, url: str, moves: int, plot: str | None = None
         page.wait_for_timeout(2000)
         page.evaluate(KEYDOWN)
         # the first slider: the floor's only one, or the lab's "direction 1" (one snapshot: no step slider)
-        page.locator("[data-testid='stSlider'] [role='slider']").first.focus()
+        page.locator("[data-testid='stSlider'] input[type='range']").first.focus()
         for i in range(moves):
             old = page.evaluate("() => (document.querySelector(\"[data-testid='stImage'] img\") || {}).src")
             page.keyboard.press("ArrowRight" if (i // 10) % 2 == 0 else "ArrowLeft")

@@ -48,6 +48,7 @@ def test_moving_a_slider_changes_the_image_and_the_url(runs, media):
     at.slider(key="lab_sefa_0").set_value(2.5).run()
     assert not at.exception
     assert image_urls(at)[0] != before
+    next(b for b in at.button if b.label == "Link to this view").click().run()
     assert at.query_params["amounts"].startswith("2.5,")
     at.slider(key="lab_sefa_0").set_value(0.0).run()
     assert image_urls(at)[0] == before  # back to zero: the base sample exactly
@@ -81,6 +82,8 @@ def test_a_link_reproduces_the_screen(runs):
     assert at.number_input(key="lab_seed").value == 11
     again = lab(**dict(at.query_params.items()))
     assert image_urls(again)[0] == image_urls(at)[0]
+    assert not at.code  # on request only
+    at.toggle(key="lab_code").set_value(True).run()
     code = "\n".join(c.value for c in at.code)
     assert "load_generator(" in code and "ganspace_directions" in code
 
@@ -110,6 +113,7 @@ def test_raw_coordinates_move_one_latent_coordinate_each(runs):
     before = image_urls(at)[0]
     at.slider(key="lab_raw_3").set_value(-2.0).run()
     assert not at.exception and image_urls(at)[0] != before
+    next(b for b in at.button if b.label == "Link to this view").click().run()
     assert at.query_params["method"] == "raw" and at.query_params["amounts"].split(",")[3] == "-2"
 
 

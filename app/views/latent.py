@@ -47,20 +47,22 @@ def sync_url() -> None:
     st.query_params.from_dict(state.to_params())
 
 
+st.subheader("Directions")
+c1, c2, c3 = st.columns([1, 1, 2], vertical_alignment="bottom")
+st.session_state.setdefault("lab_seed", state.seed)
+if c2.button("Random seed", icon=":material/casino:"):
+    st.session_state["lab_seed"] = random.randrange(100_000)
+state.seed = int(c1.number_input("Seed", 0, 2**31 - 1, key="lab_seed"))
+method = c3.radio("Directions", METHODS, index=METHODS.index(state.method), horizontal=True,
+                  format_func={"sefa": "SeFa (first layer's singular vectors)",
+                               "ganspace": "GANSpace (PCA of first layer)", "raw": "raw z (advanced)"}.get)
+if method != state.method:
+    state.method, state.amounts = method, []
+
+
 @st.fragment
 def sliders() -> None:
-    """Only this part reruns when a slider moves: the new sample is all that is computed."""
-    st.subheader("Directions")
-    c1, c2, c3 = st.columns([1, 1, 2], vertical_alignment="bottom")
-    st.session_state.setdefault("lab_seed", state.seed)
-    if c2.button("Random seed", icon=":material/casino:"):
-        st.session_state["lab_seed"] = random.randrange(100_000)
-    state.seed = int(c1.number_input("Seed", 0, 2**31 - 1, key="lab_seed"))
-    method = c3.radio("Directions", METHODS, index=METHODS.index(state.method), horizontal=True,
-                      format_func={"sefa": "SeFa (first layer's singular vectors)",
-                                   "ganspace": "GANSpace (PCA of first layer)", "raw": "raw z (advanced)"}.get)
-    if method != state.method:
-        state.method, state.amounts = method, []
+    """Only this part reruns when a slider moves: the sliders and the new sample, nothing else."""
     k = min(G.latent_dim, 16 if method == "raw" else 6)
     dirs = lab.directions(str(run_dir), step, mtime, method, k)
     cols = st.columns(min(k, 4))
@@ -71,7 +73,10 @@ def sliders() -> None:
         amounts.append(cols[i % len(cols)].slider(label, -3.0, 3.0, float(default), 0.1, key=f"lab_{method}_{i}",
                                                   help="standard deviations along this direction"))
     state.amounts = amounts
-    sync_url()
+    # the URL takes the slider values on request (and on any other change of the page): rewriting it at every
+    # move cost each move ~30 ms in the browser, a quarter of the wait (python -m bench.sliders)
+    if st.button("Link to this view", icon=":material/link:", help="put the sliders' values into the URL"):
+        sync_url()
     if toy:
         z = lab.moved_latents(G, list(range(state.seed, state.seed + 512)), dirs, amounts)
         pts = lab.toy_points(G, z)
@@ -81,9 +86,11 @@ def sliders() -> None:
         st.plotly_chart(fig, key="lab_points")
     else:
         z = lab.moved_latents(G, list(range(state.seed, state.seed + lab.GRID_SEEDS)), dirs, amounts)
-        st.image(lab.image_grid_png(G, z, ncol=lab.GRID_SEEDS), caption=f"seeds {state.seed}–"
+        st.image(lab.data_uri(lab.image_grid_png(G, z, ncol=lab.GRID_SEEDS)), caption=f"seeds {state.seed}–"
                  f"{state.seed + lab.GRID_SEEDS - 1} moved together, snapshot step {step}")
-    with st.expander("Copy as Python"):
+    # the code only on request: a highlighted code block redrawn at every slider move costs the browser more
+    # than the new image does (python -m bench.sliders)
+    if st.toggle("Copy as Python", key="lab_code", help="the lines that regenerate this image"):
         st.code(lab.python_snippet(run_dir, step, state.seed, method, amounts), language="python")
 
 
