@@ -71,6 +71,28 @@ def slider_moves(browser: Browser, url: str, moves: int, plot: str | None = None
     return times
 
 
+NEW_STRIP = """old => { const i = document.querySelectorAll("[data-testid='stImage'] img")[1];
+  return i && i.src !== old && i.complete && i.naturalWidth > 0 ? performance.now() - window.__kd : null; }"""
+
+
+def interpolation_times(browser: Browser, url: str, repeats: int) -> list[float]:
+    """Milliseconds from Enter in the Frames box to the new interpolation strip (its GIF comes in the same run)."""
+    times = []
+    with browser.page(url) as p:
+        page = p.page
+        page.wait_for_selector("[data-testid='stImage'] img", timeout=120_000)
+        page.wait_for_timeout(2000)
+        page.evaluate(KEYDOWN)
+        box = page.get_by_role("spinbutton", name="Frames")
+        for i in range(repeats):
+            old = page.evaluate("() => (document.querySelectorAll(\"[data-testid='stImage'] img\")[1] || {}).src")
+            box.fill(str(10 + i % 2 * 6))
+            box.press("Enter")
+            times.append(page.wait_for_function(NEW_STRIP, arg=old, timeout=60_000, polling="raf").json_value())
+            page.wait_for_timeout(300)
+    return times
+
+
 def pct(xs: list[float], q: float) -> float:
     return float(np.percentile(xs, q))
 
@@ -91,6 +113,8 @@ def main() -> None:
             res["floor: one slider, one image"] += slider_moves(browser, floor.url, args.moves)
             res["latent lab, digits"] += slider_moves(browser, lab.url + f"/latent?run={names['digits']}",
                                                       args.moves)
+            res.setdefault("interpolation strip and GIF, digits (10/16 frames)", []).extend(
+                interpolation_times(browser, lab.url + f"/latent?run={names['digits']}", max(4, args.moves // 4)))
             res["latent lab, gaussians8 (scatter)"] += slider_moves(
                 browser, lab.url + f"/latent?run={names['gaussians8']}", args.moves, plot="generated (moved)")
     print(f"Slider to new picture in headless Chromium: {platform.machine()}, {os.cpu_count()} cores, "

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from app import charts, comparison as cmp, load
-from app.settings import LIVE_REFRESH_S
+from app.settings import DETAIL_REFRESH_S
 from app.visibility import mount_reporter, refresh_every, tab_visible
 from app.widgets import available_runs, no_runs_message
 from trainer import runfiles as rf
@@ -54,7 +54,7 @@ colors = charts.run_colors(list(labels.values()))
 live = any(load.is_live(d) for d in run_dirs.values())
 
 
-@st.fragment(run_every=refresh_every(LIVE_REFRESH_S, live and tab_visible()))
+@st.fragment(run_every=refresh_every(DETAIL_REFRESH_S, live and tab_visible()))
 def comparison_panels() -> None:
     frames, rows, eval_frames = {}, [], {}
     for name, d in run_dirs.items():
