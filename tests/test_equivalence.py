@@ -15,6 +15,15 @@ from trainer.objectives import build_objective
 from trainer.steps import critic_update, generator_update
 
 
+def assert_same_update(p: torch.Tensor, q: torch.Tensor, lr: float) -> None:
+    """Adam divides by sqrt(v): where a gradient is at rounding level (|g| near eps), a last-bit
+    difference moves that weight by up to two learning-rate steps (a sign flip). So: no weight more than
+    two steps apart, and all but a handful (0.5%) within a tenth of a step."""
+    diff = (p - q).abs()
+    assert diff.max() <= 2 * lr * (1 + 1e-3), (diff.max(), lr)
+    assert (diff > 0.1 * lr).float().mean() <= 0.005, ((diff > 0.1 * lr).sum(), diff.numel())
+
+
 @pytest.mark.parametrize("data", ["gaussians8", "digits", "digits-layer-norm"])
 @pytest.mark.parametrize("algo", ["wgan", "wgan-gp", "gan"])
 def test_one_critic_and_one_generator_step_match_the_plain_loop(algo, data):
@@ -42,15 +51,13 @@ def test_one_critic_and_one_generator_step_match_the_plain_loop(algo, data):
         torch.testing.assert_close(loss_d, ref_loss_d.detach(), rtol=1e-5, atol=1e-6)
         for p, q in zip(D.parameters(), D2.parameters()):
             torch.testing.assert_close(p.grad, q.grad, rtol=1e-4, atol=1e-6)
-            # Adam divides by sqrt(v): a rounding-level difference in a near-zero gradient can move a
-            # weight by a fraction of one learning-rate step, so weights are compared at that scale
-            torch.testing.assert_close(p, q, rtol=0, atol=0.1 * cfg.lr_d)
+            assert_same_update(p, q, cfg.lr_d)
         loss_g = generator_update(obj, G, D, opt_g, z2)
         ref_loss_g = plain_generator_step(cfg, G2, D2, ref_g, z2)
         torch.testing.assert_close(loss_g, ref_loss_g.detach(), rtol=1e-5, atol=1e-6)
         for p, q in zip(G.parameters(), G2.parameters()):
             torch.testing.assert_close(p.grad, q.grad, rtol=1e-4, atol=1e-6)
-            torch.testing.assert_close(p, q, rtol=0, atol=0.1 * cfg.lr_g)
+            assert_same_update(p, q, cfg.lr_g)
     for b, c in zip(list(G.buffers()) + list(D.buffers()), list(G2.buffers()) + list(D2.buffers())):
         torch.testing.assert_close(b, c, rtol=1e-4, atol=1e-5)  # batch-norm running statistics
     assert all(p.grad is None or p.requires_grad for p in D.parameters())

@@ -155,3 +155,11 @@ def test_the_example_script_is_watched_like_any_run(tmp_path, runs):
     assert any("Should I stop?" in str(e.value) for k in ("info", "success", "warning", "error") for e in getattr(at, k))
     runs_page = app()
     assert "mine" in set(runs_page.dataframe[0].value["run"])
+
+
+def test_the_latent_lab_says_why_it_does_not_run_a_scripts_generator(runs):
+    with Recorder(runs / "mine", algo="wgan-gp") as rec:
+        rec.log(1, w_estimate=0.5)
+    at = app("latent")
+    assert "written by a training script through Recorder are not here" in texts(at)
+    assert "never does" in texts(at)

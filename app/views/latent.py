@@ -15,7 +15,12 @@ root, runs = available_runs()
 if not runs:
     no_runs_message(root)
     st.stop()
+own = [r for r in runs if (load.config(rf.resolve_run(root, r)) or {}).get("writer") == "recorder"]
 runs = [r for r in runs if rf.list_snapshots(rf.resolve_run(root, r))]
+if own:
+    st.caption(f"{len(own)} run(s) written by a training script through Recorder are not here: the lab runs only "
+               "this trainer's generators, rebuilt from config.json and safetensors weights. Running another "
+               "script's generator would mean importing its code or unpickling it, which the dashboard never does.")
 if not runs:
     st.info("No run has a generator snapshot yet: the trainer saves one every --snapshot-every steps and at the end.")
     st.stop()
