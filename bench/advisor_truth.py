@@ -1,5 +1,9 @@
 """The truth for bench/advisor.py: every snapshot of a run scored again, independently of the run's
-own evaluations, with more samples and fresh draws."""
+own evaluations, with more samples and fresh draws.
+
+Two things keep the truth itself from being noise: each snapshot is scored REPEATS times with fresh
+draws, and its standard error is never taken below what real data against real data scatters by
+(the floor's SD over the square root of REPEATS): two or four draws can agree by luck."""
 
 from __future__ import annotations
 
@@ -17,11 +21,16 @@ from trainer.image_quality import ImageQuality
 from trainer.runtime import cache_dir
 
 N = 2000  # samples per truth measurement (the runs evaluate 1,000)
-REPEATS = 2  # fresh draws per snapshot: their spread is the truth's standard error
+REPEATS = 4  # fresh draws per snapshot: their spread is the truth's standard error
 
 
 def truth_curve(run: Path, data: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, str, float]:
     """(snapshot steps, mean quality, its standard error, measure, real-vs-real floor at N)."""
+    steps, means, ses, name, (floor, floor_sd) = _scored(run, data)
+    return steps, means, np.maximum(ses, floor_sd / np.sqrt(REPEATS)), name, floor
+
+
+def _scored(run: Path, data: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, str, tuple[float, float]]:
     cfg = TrainConfig.load(run / "config.json").resolved()
     steps = [s for s, _ in rf.list_snapshots(run)]
     g = torch.Generator().manual_seed(12345)
@@ -33,12 +42,12 @@ def truth_curve(run: Path, data: str) -> tuple[np.ndarray, np.ndarray, np.ndarra
                 fake = G(torch.randn(N, cfg.latent_dim, generator=g))
             return w1_exact(real.sample(N, g).double().numpy(), fake.double().numpy())
 
-        floor = float(np.mean([w1_exact(real.sample(N, g).double().numpy(), real.sample(N, g).double().numpy())
-                               for _ in range(3)]))
-        name = "w1_exact"
+        pairs = [w1_exact(real.sample(N, g).double().numpy(), real.sample(N, g).double().numpy())
+                 for _ in range(REPEATS)]
+        floor, name = (float(np.mean(pairs)), float(np.std(pairs, ddof=1))), "w1_exact"
     else:
         data_obj = load_data(cfg, torch.device("cpu"))
-        reference, others = data_obj.evaluation_sets(N, 2, g)
+        reference, others = data_obj.evaluation_sets(N, REPEATS, g)
         q = ImageQuality(cfg.channels, cfg.image_size, torch.device("cpu"), cache_dir(run), n=N)
         q.set_real(reference)
 
@@ -46,7 +55,7 @@ def truth_curve(run: Path, data: str) -> tuple[np.ndarray, np.ndarray, np.ndarra
             with torch.no_grad():
                 return q.score(in_chunks(G, torch.randn(N, cfg.latent_dim, generator=g)))["fid"]
 
-        floor, name = q.floor(others)[0], "fid"
+        floor, name = q.floor(others), "fid"
     means, ses = [], []
     for s in steps:
         G = load_generator(run, step=s)

@@ -88,7 +88,7 @@ def advise(metrics: pd.DataFrame, evals: Optional[pd.DataFrame] = None, snapshot
         k = 0 if trend is None else trend.n
         return Advice("too early", f"Too early to tell: {k} evaluation{'s' * (k != 1)} of the quality measure so "
                       f"far; the advisor needs {MIN_EVALS}.", None, numbers, warnings)
-    if change and not change.past_transient and trend.n < 2 * MIN_EVALS:
+    if change and not change.past_transient and trend.n < MIN_EVALS + 2:
         return Advice("too early", f"Too early to tell: the critic's estimate is still in its early transient "
                       f"(it peaked at step {change.peak_step} and has not come down clearly yet).", None, numbers,
                       warnings)

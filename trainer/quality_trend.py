@@ -4,15 +4,16 @@ is at the measure's noise floor, whether it got worse. Pure functions on the eva
 The quality of a snapshot (exact W1 on 2-D data, FID on images; lower is better) is a noisy
 measurement, so nothing here trusts a single evaluation:
 
-- values are smoothed by a running median of three before any comparison;
 - the noise of one evaluation is measured, not assumed: the larger of the floor's spread (the
   measure between two real samples, drawn again and again) and the series' own jitter (the
   spread of its second differences, which a steady trend does not inflate);
-- an improvement counts only when two evaluations in a row beat the level at the last counted
-  improvement by more than its noise (and by REL_GAIN): slow steady gains add up until they
-  count, one lucky evaluation does not;
-- once the run has stalled for its patience, a new improvement must be larger still to count
-  (EXIT_FACTOR): the hysteresis that keeps one lucky evaluation from flipping the verdict.
+- whether quality is improving is read off a least-squares line through a window of evaluations
+  (at least WINDOW_EVALS + 1 of them, and a quarter of the run so far), never off two values: the
+  fall along that line must exceed GAIN_Z times its standard error (from the noise) and REL_GAIN of
+  the level. A slow steady gain that no two neighbouring evaluations resolve still shows in the
+  line; a lucky evaluation moves it by a sixth at most;
+- once the run has stalled, a new improvement must be EXIT_FACTOR times more significant to
+  count: the hysteresis that keeps noise from flipping the verdict back and forth.
 """
 
 from __future__ import annotations
@@ -25,24 +26,25 @@ import pandas as pd
 
 from .runfiles import QUALITY_COLUMNS
 
-MIN_EVALS = 4
+WINDOW_EVALS = 5
+"""A trend is read over at least five evaluation intervals (six evaluations): measured on real runs
+(bench/advisor.py), four points could not tell WGAN-GP's steady gains on gaussians8 from noise."""
+
+MIN_EVALS = WINDOW_EVALS + 1
 """Fewer evaluations than this: too early to say where quality is going."""
 
 REL_GAIN = 0.05
 """An improvement smaller than 5% of the level is not worth more training, whatever its significance."""
 
 GAIN_Z = 2.0
-"""...and it must be 2 noise SDs: a median of three noisy values moves that far by chance rarely."""
+"""...and the fall along the line must be 2 of its standard errors (one-sided, about 2% by chance)."""
 
 EXIT_FACTOR = 1.5
-"""After a stall, a new improvement must be 1.5 times that margin to count (hysteresis)."""
+"""After a stall, a new improvement must be 1.5 times as significant to count (hysteresis)."""
 
-PATIENCE_EVALS = 3
-"""A stall is called after at least three evaluations without a counted improvement ..."""
-
-PATIENCE_FRAC = 0.25
-"""... and at least a quarter of the steps it took to get there (a run that took 8,000 steps to its
-best gets 2,000 steps to improve again; one that took 1,000 gets three evaluations)."""
+WINDOW_FRAC = 0.25
+"""The window also spans a quarter of the steps so far: a run at step 8,000 is judged over its last
+2,000 steps, one at step 1,500 with evaluations every 250 over its last six evaluations."""
 
 FLOOR_BAND_SD = 2.0
 """Within 2 floor SDs of the floor, a generator scores like real data: the measure cannot tell more."""
@@ -62,7 +64,7 @@ class QualityTrend:
     floor_sd: float
     best: float  # the best smoothed level
     best_step: int
-    gain_step: int  # the last step where quality improved by more than its noise
+    gain_step: int  # improving: the last step where it did by more than its noise; stalled: where the plateau began
     stalled: bool  # no counted improvement for the patience since gain_step
     floor_since: Optional[int]  # at the noise floor since this step (None: not at it now)
     worse: bool  # clearly worse than its best now, and at the evaluation before
@@ -72,8 +74,9 @@ class QualityTrend:
         return len(self.values)
 
     def patience(self, at_step: int) -> int:
+        """The span of the window that decides whether quality still improves at this step."""
         spacing = int(np.median(np.diff(self.steps))) if self.n > 1 else 0
-        return max(PATIENCE_EVALS * spacing, int(PATIENCE_FRAC * at_step))
+        return max(WINDOW_EVALS * spacing, int(WINDOW_FRAC * at_step))
 
 
 def quality_column(evals: pd.DataFrame) -> Optional[str]:
@@ -88,16 +91,18 @@ def one_evaluation_noise(values: np.ndarray, floor_sd: float) -> float:
     """The SD of one evaluation: the floor's spread, or the series' own jitter if larger.
 
     The jitter is read off second differences (i.i.d. noise gives them variance 6 sigma^2; a
-    straight trend, none) over the recent half of the run (at least 8 evaluations), as a root
-    mean square with outliers clipped at 3 robust SDs: few points, so an efficient estimate."""
-    recent = values[-max(8, len(values) // 2):]
+    straight trend, none) over the whole run, as a root mean square with outliers (the bend where a
+    fall levels off) clipped at 3 robust SDs: a dozen evaluations or fewer, so every one counts."""
+    recent = values
     jitter = 0.0
     if len(recent) >= 4:
         d2 = recent[2:] - 2 * recent[1:-1] + recent[:-2]
         s0 = 1.4826 * np.median(np.abs(d2 - np.median(d2)))
         if s0 > 0:
             d2 = np.clip(d2, -3 * s0, 3 * s0)
-        jitter = float(np.sqrt(np.mean(d2 ** 2) / 6))
+        # a 90% upper bound, not the estimate itself: from a dozen values it is often half the truth
+        # (an SD estimated from k values scatters by about 1/sqrt(2k) of itself)
+        jitter = float(np.sqrt(np.mean(d2 ** 2) / 6)) * (1 + 1.3 / np.sqrt(2 * len(d2)))
     return max(jitter, floor_sd if np.isfinite(floor_sd) else 0.0)
 
 
@@ -122,18 +127,34 @@ def quality_trend(evals: pd.DataFrame) -> Optional[QualityTrend]:
     return t
 
 
+def linear_fall(steps: np.ndarray, values: np.ndarray, noise: float) -> tuple[float, float]:
+    """How far a least-squares line through the values falls from the first step to the last, and the
+    standard error of that fall when each value carries `noise` (independent)."""
+    x = steps.astype(np.float64) - steps.mean()
+    sxx = float((x ** 2).sum())
+    if sxx == 0:
+        return 0.0, float("inf")
+    span = float(steps[-1] - steps[0])
+    slope = float((x * (values - values.mean())).sum() / sxx)
+    return -slope * span, noise * span / np.sqrt(sxx)
+
+
 def _scan_gains(t: QualityTrend) -> None:
-    """Walk the evaluations in order: where quality last improved by more than its noise, and whether
-    it has stalled since (with the hysteresis of EXIT_FACTOR once it had)."""
-    level, gain, t.stalled = t.smooth[0], 0, False
-    for i in range(1, t.n):
-        if t.stalled:  # the plateau's own level: the median of everything since the last gain, not one value
-            level = min(level, float(np.median(t.values[gain:i])))
-        margin = max(REL_GAIN * abs(level), GAIN_Z * t.noise) * (EXIT_FACTOR if t.stalled else 1.0)
-        if t.smooth[i] < level - margin and t.smooth[i - 1] < level - margin:  # held for two evaluations
-            level, gain, t.stalled = max(t.smooth[i - 1], t.smooth[i]), i - 1, False
+    """Walk the evaluations in order: at each, does the line through its window fall by more than its
+    noise? The last step where it did is where quality last improved; stalled when it does not now."""
+    gain, gain_from, j, t.stalled = 0, 0, 0, False
+    for i in range(MIN_EVALS - 1, t.n):
+        j = int(np.searchsorted(t.steps, t.steps[i] - t.patience(int(t.steps[i])), side="left"))
+        j = min(j, i - WINDOW_EVALS)
+        fall, se = linear_fall(t.steps[j:i + 1], t.values[j:i + 1], t.noise)
+        level = float(np.median(t.values[j:i + 1]))
+        if fall > max(REL_GAIN * abs(level), GAIN_Z * se) * (EXIT_FACTOR if t.stalled else 1.0):
+            gain, gain_from, t.stalled = i, j, False
         else:
-            t.stalled = t.steps[i] - t.steps[gain] >= t.patience(int(t.steps[gain]))
+            t.stalled = True
+    if t.stalled:  # the plateau began where quality first came within its noise of the plateau's level
+        top = float(np.median(t.values[j:])) + t.noise
+        gain = next((k for k in range(gain_from, t.n) if t.smooth[k] <= top), gain)
     t.gain_step = int(t.steps[gain])
 
 
