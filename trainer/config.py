@@ -87,7 +87,7 @@ class TrainConfig:
     optimizer: Optional[str] = None
     """adam or rmsprop. Default: rmsprop for wgan, adam otherwise."""
     lr_d: Optional[float] = None
-    """Critic learning rate. Default: 5e-5 wgan, 1e-4 wgan-gp, 2e-4 gan."""
+    """Critic learning rate. Default: 1e-3 for WGAN and WGAN-GP on 2-D data (measured: README, "Speed"), else 5e-5 wgan, 1e-4 wgan-gp, 2e-4 gan."""
     lr_g: Optional[float] = None
     """Generator learning rate. Default: same as the critic's."""
     lr_decay_steps: Optional[int] = None
