@@ -107,7 +107,12 @@ def score(algo: str, data: str, budget: int, run: Path, n: int, early_stop: int,
     verdicts = replay(run, n)
     stops = [(s, since) for s, v, since in verdicts if v in STOP_VERDICTS]
     first_stop = stops[0][0] if stops else None
-    es = next((s for s, since in stops if since is not None and s - since >= early_stop), None)
+    es, streak = None, None  # as the evaluator: N steps after the first call of a streak of stop calls
+    for s, v, _ in verdicts:
+        streak = (streak if streak is not None else s) if v in STOP_VERDICTS else None
+        if streak is not None and s - streak >= early_stop:
+            es = s
+            break
     i_at = min(int(np.searchsorted(steps, es)), len(steps) - 1) if es else len(steps) - 1
     at = float(q[i_at])
     changes = sum(a[1] != b[1] for a, b in zip(verdicts, verdicts[1:]))

@@ -19,7 +19,7 @@ from typing import Optional
 import torch
 
 from . import runfiles
-from .advice import advise, best_quality
+from .advice import STOP_VERDICTS, advise, best_quality
 from .config import TrainConfig
 from .evaluate import in_chunks, toy_floor, toy_quality
 from .image_quality import ImageQuality
@@ -61,6 +61,7 @@ class Evaluator:
         if math.isfinite(self.floor[0]):
             log.info("noise floor of %s at n = %d: %.4g ± %.2g (real against real, %d repeats)",
                      self.measure, n, *self.floor, FLOOR_REPEATS)
+        self.stop_called_at: Optional[int] = None  # where the advisor's current streak of stop calls began
         _, self.best_q, self.best_step = (best_quality(runfiles.read_evals(run_dir)) if resume
                                           else (None, math.nan, None))
 
@@ -99,7 +100,13 @@ class Evaluator:
         if not self.cfg.early_stop:
             return None
         a = advise(runfiles.read_metrics(self.run_dir), runfiles.read_evals(self.run_dir))
-        flat = step - a.since_step if a.verdict in ("plateaued", "converged") and a.since_step is not None else 0
+        # counted from the advisor's first call of this streak, not from the step it dates the plateau
+        # to: a plateau dated back 1,000 steps would otherwise stop the run at the first call
+        if a.verdict not in STOP_VERDICTS:
+            self.stop_called_at = None
+            return None
+        self.stop_called_at = step if self.stop_called_at is None else self.stop_called_at
+        flat = step - self.stop_called_at
         if flat < self.cfg.early_stop:
             return None
         return f"early stop: {a.verdict} for {flat} steps; the best snapshot is step {self.best_step}"

@@ -91,9 +91,10 @@ def one_evaluation_noise(values: np.ndarray, floor_sd: float) -> float:
     """The SD of one evaluation: the floor's spread, or the series' own jitter if larger.
 
     The jitter is read off second differences (i.i.d. noise gives them variance 6 sigma^2; a
-    straight trend, none) over the whole run, as a root mean square with outliers (the bend where a
-    fall levels off) clipped at 3 robust SDs: a dozen evaluations or fewer, so every one counts."""
-    recent = values
+    straight trend, none) over the recent half of the run (at least 8 evaluations: the early fall
+    of FID from the hundreds is not this run's noise now), as a root mean square with outliers (the
+    bend where a fall levels off) clipped at 3 robust SDs."""
+    recent = values[-max(8, len(values) // 2):]
     jitter = 0.0
     if len(recent) >= 4:
         d2 = recent[2:] - 2 * recent[1:-1] + recent[:-2]
@@ -102,7 +103,7 @@ def one_evaluation_noise(values: np.ndarray, floor_sd: float) -> float:
             d2 = np.clip(d2, -3 * s0, 3 * s0)
         # a 90% upper bound, not the estimate itself: from a dozen values it is often half the truth
         # (an SD estimated from k values scatters by about 1/sqrt(2k) of itself)
-        jitter = float(np.sqrt(np.mean(d2 ** 2) / 6)) * (1 + 1.3 / np.sqrt(2 * len(d2)))
+        jitter = float(np.sqrt(np.mean(d2 ** 2) / 6)) * (1 + 1.3 / np.sqrt(len(d2)))
     return max(jitter, floor_sd if np.isfinite(floor_sd) else 0.0)
 
 
