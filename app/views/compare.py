@@ -79,12 +79,11 @@ def comparison_panels() -> None:
     wgans = {n: f for n, f in frames.items() if f["w_estimate"].notna().any()}
     c1, c2 = st.columns(2)
     c1.plotly_chart(charts.panels_figure(frames, ["loss_d", "loss_g"], labels, x=x,
-                                         title="Losses, one panel per run (each on its own scale)"),
+                                         title="Losses, one panel per run"),
                     key="cmp_losses", theme=None)
     if wgans:
         c2.plotly_chart(charts.panels_figure(wgans, ["w_estimate"], labels, x=x,
-                                             title="Wasserstein estimates, each on its own scale "
-                                                   "(a clipped critic's is ~100x smaller)"),
+                                             title="W estimates, each on its own scale"),
                         key="cmp_w", theme=None)
     if any(f["modes"].notna().any() for f in eval_frames.values()):
         c1, c2 = st.columns(2)
