@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import base64
 
 import numpy as np
 import streamlit as st
@@ -60,12 +59,6 @@ def moved_latents(G, seeds: list[int], dirs: torch.Tensor, amounts: list[float])
 
 def image_grid_png(G, z: torch.Tensor, ncol: int, scale: int = 3) -> bytes:
     return L.png_bytes(L.grid(L.images_uint8(G, z), ncol), scale)
-
-
-def data_uri(png: bytes) -> str:
-    """A PNG as a data: URI. st.image shows it as it is: no media file, no second HTTP request, and no
-    re-encoding (st.image turns an opaque PNG it is given as bytes into a JPEG on every run)."""
-    return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
 @st.cache_data(max_entries=32, show_spinner="Rendering frames…")

@@ -16,10 +16,16 @@ from trainer import runfiles as rf
 SIZE = 72  # pixels: a table row's thumbnail
 
 
+def data_uri(png: bytes) -> str:
+    """A PNG as a data: URI. st.image shows it as it is: no media file, no second HTTP request, and no
+    re-encoding (st.image turns an opaque PNG it is given as bytes into a JPEG on every run)."""
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
 def _png_uri(img) -> str:
     buf = io.BytesIO()
     img.save(buf, format="PNG", optimize=True)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    return data_uri(buf.getvalue())
 
 
 @st.cache_data(max_entries=512, show_spinner=False)

@@ -99,14 +99,14 @@ def score(algo: str, data: str, budget: int, run: Path, n: int, early_stop: int,
     best_i = int(np.argmin(level))
     best = float(level[best_i])
 
-    def near_best(i: int) -> bool:  # within 10% of the best, or within the truth's noise of it
-        return bool(q[i] <= best + max(REL_TOL * best, 2 * np.hypot(se[i], se[best_i])))
+    def near_best(i: int, value: float | None = None) -> bool:  # within 10% of the best, or within its noise
+        v = q[i] if value is None else value
+        return bool(v <= best + max(REL_TOL * best, 2 * np.hypot(se[i], se[best_i])))
 
-    converged = int(steps[next(i for i in range(len(q)) if near_best(i) and level[i] <= best + max(
-        REL_TOL * best, 2 * np.hypot(se[i], se[best_i])))])
+    converged = int(steps[next(i for i in range(len(q)) if near_best(i) and near_best(i, level[i]))])
     verdicts = replay(run, n)
-    stops = [(s, since) for s, v, since in verdicts if v in STOP_VERDICTS]
-    first_stop = stops[0][0] if stops else None
+    stops = [s for s, v, _ in verdicts if v in STOP_VERDICTS]
+    first_stop = stops[0] if stops else None
     es, streak = None, None  # as the evaluator: N steps after the first call of a streak of stop calls
     for s, v, _ in verdicts:
         streak = (streak if streak is not None else s) if v in STOP_VERDICTS else None
@@ -119,7 +119,7 @@ def score(algo: str, data: str, budget: int, run: Path, n: int, early_stop: int,
     false_worse = sum(v == "getting worse" and near_best(min(int(np.searchsorted(steps, s)), len(q) - 1))
                       for s, v, _ in verdicts)
     premature = 0
-    for s, _ in stops:  # a stop call while quality still improved afterwards by more than 10% and its noise
+    for s in stops:  # a stop call while quality still improved afterwards by more than 10% and its noise
         j = int(np.searchsorted(steps, s))
         if j < len(q):
             k = j + int(np.argmin(level[j:]))

@@ -5,7 +5,7 @@ import random
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import charts, lab, load
+from app import charts, lab, load, thumbs
 from app.lab_state import INTERPOLATIONS, METHODS, LabState
 from app.widgets import available_runs, no_runs_message
 from trainer import runfiles as rf
@@ -91,7 +91,7 @@ def sliders() -> None:
         st.plotly_chart(fig, key="lab_points")
     else:
         z = lab.moved_latents(G, list(range(state.seed, state.seed + lab.GRID_SEEDS)), dirs, amounts)
-        st.image(lab.data_uri(lab.image_grid_png(G, z, ncol=lab.GRID_SEEDS)), caption=f"seeds {state.seed}–"
+        st.image(thumbs.data_uri(lab.image_grid_png(G, z, ncol=lab.GRID_SEEDS)), caption=f"seeds {state.seed}–"
                  f"{state.seed + lab.GRID_SEEDS - 1} moved together, snapshot step {step}")
     # the code only on request: a highlighted code block redrawn at every slider move costs the browser more
     # than the new image does (python -m bench.sliders)
