@@ -11,8 +11,8 @@ features at n = 2,000 against real digits, twice), independent of the run's own 
 Quality "stopped improving" at the first snapshot within 10% of the run's best (or within the
 measure's noise of it), the best being the lowest running median of three snapshots (the minimum
 of many noisy values is biased low). Per run the table gives the best and its step, where the advisor first
-said plateaued or converged, where `--early-stop N` would have stopped, the quality lost there,
-the share of the budget saved, verdict changes per 1,000 steps, false "getting worse" calls
+said plateaued or converged, where `--early-stop N` would have stopped, the quality lost there and
+in the snapshot the run keeps as its best by then (what the user is left with), the share of the budget saved, verdict changes per 1,000 steps, false "getting worse" calls
 (quality within its noise of the best), and plateau calls made while quality still improved.
 """
 
@@ -71,6 +71,9 @@ class Row:
     quality_at_stop: float
     lost: float  # quality at the stop relative to the best (0.05 = 5% worse)
     within_noise: bool  # the quality at the stop is within the truth's noise of the best
+    kept_step: int  # the snapshot the run keeps as its best by then (its own evaluations' lowest)
+    kept_lost: float  # that snapshot's quality relative to the best
+    kept_within_noise: bool
     saved: float  # share of the budget not trained
     changes_per_1k: float
     false_worse: int
@@ -115,6 +118,11 @@ def score(algo: str, data: str, budget: int, run: Path, n: int, early_stop: int,
             break
     i_at = min(int(np.searchsorted(steps, es)), len(steps) - 1) if es else len(steps) - 1
     at = float(q[i_at])
+    # what the user is left with: the evaluator keeps the snapshot its own evaluations scored best
+    ev = rf.read_evals(run)
+    ev = ev[ev.step <= (es or budget)].dropna(subset=[measure])
+    kept = int(ev.step.iloc[int(np.argmin(ev[measure].to_numpy()))])
+    i_kept = min(int(np.searchsorted(steps, kept)), len(steps) - 1)
     changes = sum(a[1] != b[1] for a, b in zip(verdicts, verdicts[1:]))
     false_worse = sum(v == "getting worse" and near_best(min(int(np.searchsorted(steps, s)), len(q) - 1))
                       for s, v, _ in verdicts)
@@ -125,7 +133,8 @@ def score(algo: str, data: str, budget: int, run: Path, n: int, early_stop: int,
             k = j + int(np.argmin(level[j:]))
             premature += bool(level[j] - level[k] > max(REL_TOL * level[k], 2 * np.hypot(se[j], se[k])))
     return Row(algo, data, budget, measure, best, int(steps[best_i]), floor, converged, first_stop, es, at,
-               at / best - 1, near_best(i_at), 1 - (es or budget) / budget,
+               at / best - 1, near_best(i_at), kept, float(q[i_kept]) / best - 1, near_best(i_kept),
+               1 - (es or budget) / budget,
                1000 * changes / budget, false_worse, premature, [v for _, v, _ in verdicts], seconds)
 
 
@@ -145,14 +154,15 @@ def bench_one(algo: str, data: str, budget: int, extra: dict, out: Path, early_s
 
 def print_table(rows: list[Row], early_stop: int) -> None:
     print(f"| algo | data | budget | measure | best (step) | truth: within 10% from | first stop call | "
-          f"--early-stop {early_stop} stops at | quality lost there | budget saved | verdict changes / 1k steps | "
+          f"--early-stop {early_stop} stops at | quality lost there | best snapshot kept then: lost | budget saved | verdict changes / 1k steps | "
           f"false 'worse' | premature stop calls |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         stop = f"{r.early_stop_step:,}" if r.early_stop_step else "never"
         lost = f"{r.lost:+.1%}" + (" (in noise)" if r.within_noise else "")
+        kept = f"{r.kept_step:,}: {r.kept_lost:+.1%}" + (" (in noise)" if r.kept_within_noise else "")
         print(f"| {r.algo} | {r.data} | {r.budget:,} | {r.measure} | {r.best:.4g} ({r.best_step:,}) | "
-              f"{r.converged_step:,} | {r.first_stop_call or 'never'} | {stop} | {lost} | {r.saved:.0%} | "
+              f"{r.converged_step:,} | {r.first_stop_call or 'never'} | {stop} | {lost} | {kept} | {r.saved:.0%} | "
               f"{r.changes_per_1k:.2f} | {r.false_worse} | {r.premature_plateau} |", flush=True)
 
 

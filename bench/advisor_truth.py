@@ -25,8 +25,20 @@ REPEATS = 4  # fresh draws per snapshot: their spread is the truth's standard er
 
 
 def truth_curve(run: Path, data: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, str, float]:
-    """(snapshot steps, mean quality, its standard error, measure, real-vs-real floor at N)."""
-    steps, means, ses, name, (floor, floor_sd) = _scored(run, data)
+    """(snapshot steps, mean quality, its standard error, measure, real-vs-real floor at N).
+
+    Kept in the run's truth.json, so scoring a finished run again (a changed advisor rule) costs
+    seconds, not the minutes of measuring every snapshot again; redone when the snapshots, N or
+    REPEATS differ."""
+    key = {"N": N, "REPEATS": REPEATS, "data": data, "snapshots": [s for s, _ in rf.list_snapshots(run)]}
+    kept = rf.read_json(run / "truth.json") or {}
+    if kept.get("key") == key:
+        steps, means, ses = (np.asarray(kept[k]) for k in ("steps", "means", "ses"))
+        name, (floor, floor_sd) = kept["name"], kept["floor"]
+    else:
+        steps, means, ses, name, (floor, floor_sd) = _scored(run, data)
+        rf.atomic_write_json(run / "truth.json", {"key": key, "steps": steps.tolist(), "means": means.tolist(),
+                                           "ses": ses.tolist(), "name": name, "floor": [floor, floor_sd]})
     return steps, means, np.maximum(ses, floor_sd / np.sqrt(REPEATS)), name, floor
 
 

@@ -141,6 +141,30 @@ def test_flat_but_noisy_quality_is_plateaued_and_noise_never_flips_it():
     assert a.verdict == "plateaued" and 750 <= a.since_step <= 1250, a
 
 
+# FID of a real WGAN-GP run on digits (bench/advisor.py, evaluations every 250 steps at n = 1,000). The
+# truth (FID at n = 2,000 on fresh draws, four times per snapshot) kept falling to the end: 59 at step
+# 2,500, 34 at step 4,000.
+DIGITS_FID = [1389.6, 851.2, 287.7, 125.6, 86.8, 72.3, 64.8, 58.9, 61.2, 58.6, 54.1, 50.0, 47.6, 42.6, 40.4, 37.8]
+
+
+def test_the_early_fall_from_the_hundreds_is_not_taken_for_noise():
+    """The bend of FID's early fall (1,390 -> 87 in 1,250 steps) is a curve, not evaluation noise: taken
+    for noise it made one evaluation's noise 12 FID and called a plateau at step 2,500 while FID was
+    falling from 87 to 59."""
+    ev = evals(DIGITS_FID, col="fid", floor=3.6, floor_sd=0.65)
+    verdicts = [advise(run(FALLING), ev[ev.step <= s]).verdict for s in range(1500, 4001, 250)]
+    assert set(verdicts) == {"improving"}, verdicts
+    assert quality_trend(ev[ev.step <= 2500]).noise < 5
+
+    def fid(s):  # the same shape, drawn again with noise
+        return 3000 * np.exp(-s / 250) + 110 * np.exp(-s / 3500)
+
+    for seed in range(10):
+        ev = trajectory(fid, last=4000, noise=1.5, seed=seed, col="fid", floor=3.6, floor_sd=0.65)
+        verdicts = [advise(run(FALLING), ev[ev.step <= s]).verdict for s in range(1750, 4001, 250)]
+        assert set(verdicts) == {"improving"}, (seed, verdicts)
+
+
 def test_estimate_creeping_down_after_quality_stopped_is_plateaued_and_said():
     creeping = 1.0 * np.exp(-steps / 3000) + 0.005 * rng.standard_normal(N)  # still falling at the end
     ev = trajectory(lambda s: np.where(s < 750, 0.4 - 0.3 * s / 750, 0.1), noise=0.004)

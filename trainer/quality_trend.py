@@ -49,6 +49,9 @@ WINDOW_FRAC = 0.25
 FLOOR_BAND_SD = 2.0
 """Within 2 floor SDs of the floor, a generator scores like real data: the measure cannot tell more."""
 
+EARLY_FALL_RATIO = 1.5
+"""The evaluations a run opens with at over 1.5 times today's level are its early fall, not its noise."""
+
 REL_WORSE = 0.25
 """Getting worse: 25% above the best level (and 3 noise SDs), two evaluations in a row."""
 
@@ -91,10 +94,17 @@ def one_evaluation_noise(values: np.ndarray, floor_sd: float) -> float:
     """The SD of one evaluation: the floor's spread, or the series' own jitter if larger.
 
     The jitter is read off second differences (i.i.d. noise gives them variance 6 sigma^2; a
-    straight trend, none) over the recent half of the run (at least 8 evaluations: the early fall
-    of FID from the hundreds is not this run's noise now), as a root mean square with outliers (the
-    bend where a fall levels off) clipped at 3 robust SDs."""
+    straight trend, none) over the recent half of the run (at least 8 evaluations), as a root mean
+    square with outliers (the bend where a fall levels off) clipped at 3 robust SDs. The stretch it
+    opens with while that is over half as high again as today's level is left out: the early fall of
+    FID from the hundreds is a curve, not this run's noise now (on real digits it made the noise of an
+    FID near 60 come out as 12 and hid a fall from 87 to 59 -- bench/advisor.py). Only an opening
+    stretch: a high value later on is noise, and stays in."""
     recent = values[-max(8, len(values) // 2):]
+    high = np.abs(recent) > EARLY_FALL_RATIO * abs(float(np.median(values[-3:])))
+    opening = int(np.argmin(high)) if not high.all() else len(recent)
+    if len(recent) - opening >= 5:
+        recent = recent[opening:]
     jitter = 0.0
     if len(recent) >= 4:
         d2 = recent[2:] - 2 * recent[1:-1] + recent[:-2]
