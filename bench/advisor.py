@@ -49,7 +49,7 @@ FULL = [
     ("wgan-gp", "swissroll", 4000, {}),
     ("wgan", "swissroll", 4000, {}),
     ("wgan-gp", "digits", 4000, {}),
-    ("wgan", "digits", 4000, {}),
+    ("wgan", "digits", 6000, {}),
     ("gan", "digits", 4000, {}),
 ]
 QUICK = [("wgan-gp", "gaussians8", 5000, {"eval_every": 250})]
