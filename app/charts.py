@@ -17,6 +17,7 @@ X_AXES = {"step": "generator step", "relative": "training time (s)", "wall": "wa
 MAX_POINTS = 2000  # per raw series: the minimum and maximum of 1,000 buckets (spikes survive)
 SMOOTH_POINTS = 1000  # per smoothed series: evenly spaced (smoothing already removed the spikes)
 DASHES = ("solid", "dash", "dot", "dashdot")
+MARGIN = dict(l=55, r=10, t=40, b=45)  # room for tick labels and axis titles on the left and below
 
 LABELS = {
     "w_estimate": "W estimate (critic)", "loss_d": "critic loss", "loss_g": "generator loss",
@@ -55,7 +56,7 @@ def _faint(color: str) -> str:
 
 
 def _layout(fig: go.Figure, title: str, x: str, y_title: str, log_y: bool) -> go.Figure:
-    fig.update_layout(title=title, height=360, margin=dict(l=55, r=10, t=40, b=45), hovermode="x unified",
+    fig.update_layout(title=title, height=360, margin=MARGIN, hovermode="x unified",
                       legend=dict(orientation="h", yanchor="top", y=-0.3, xanchor="left", x=0),
                       xaxis_title=X_AXES[x], yaxis_title=y_title)
     if log_y:
@@ -142,7 +143,7 @@ def toy_samples_figure(df: pd.DataFrame, title: str = "") -> go.Figure:
         pts = df[df["kind"] == kind]
         fig.add_trace(go.Scatter(x=pts["x"].to_numpy(np.float32), y=pts["y"].to_numpy(np.float32), mode="markers", name=name,
                                    marker=dict(size=4, color=color)))
-    fig.update_layout(title=title, height=480, margin=dict(l=55, r=10, t=40, b=45),
+    fig.update_layout(title=title, height=480, margin=MARGIN,
                       yaxis=dict(scaleanchor="x", scaleratio=1), legend=dict(orientation="h"))
     return fig
 
@@ -186,7 +187,7 @@ def panels_figure(frames: dict[str, pd.DataFrame], columns: Sequence[str], title
             fig.add_trace(go.Scatter(x=xs[i], y=sm[i].astype(np.float32), mode="lines", name=LABELS.get(col, col),
                                      legendgroup=col, showlegend=row == 1, line=dict(color=colors[col], width=2)),
                           row=row, col=1)
-    fig.update_layout(title=title, height=60 + panel_height * max(1, len(runs)), margin=dict(l=55, r=10, t=60, b=45),
+    fig.update_layout(title=title, height=60 + panel_height * max(1, len(runs)), margin={**MARGIN, "t": 60},
                       hovermode="x unified", legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     fig.update_xaxes(title_text=X_AXES[x], row=max(1, len(runs)), col=1)
     return fig

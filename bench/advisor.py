@@ -12,8 +12,9 @@ Quality "stopped improving" at the first snapshot within 10% of the run's best (
 measure's noise of it), the best being the lowest running median of three snapshots (the minimum
 of many noisy values is biased low). Per run the table gives the best and its step, where the advisor first
 said plateaued or converged, where `--early-stop N` would have stopped, the quality lost there and
-in the snapshot the run keeps as its best by then (what the user is left with), the share of the budget saved, verdict changes per 1,000 steps, false "getting worse" calls
-(quality within its noise of the best), and plateau calls made while quality still improved.
+in the snapshot the run keeps as its best by then (what the user is left with), the share of the
+budget saved, verdict changes per 1,000 steps, false "getting worse" calls (quality within its
+noise of the best), and plateau calls made while quality still improved.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ import numpy as np  # noqa: E402
 from bench.advisor_truth import truth_curve  # noqa: E402
 from trainer import TrainConfig, train  # noqa: E402
 from trainer import runfiles as rf  # noqa: E402
-from trainer.advice import STOP_VERDICTS, advise  # noqa: E402
+from trainer.advice import STOP_VERDICTS, advise, best_quality, stop_streak  # noqa: E402
 
 # (algo, data, budget in generator steps, extra settings): budgets of 2-3x where quality stops improving
 FULL = [
@@ -112,7 +113,7 @@ def score(algo: str, data: str, budget: int, run: Path, n: int, early_stop: int,
     first_stop = stops[0] if stops else None
     es, streak = None, None  # as the evaluator: N steps after the first call of a streak of stop calls
     for s, v, _ in verdicts:
-        streak = (streak if streak is not None else s) if v in STOP_VERDICTS else None
+        streak = stop_streak(streak, v, s)
         if streak is not None and s - streak >= early_stop:
             es = s
             break
@@ -120,8 +121,7 @@ def score(algo: str, data: str, budget: int, run: Path, n: int, early_stop: int,
     at = float(q[i_at])
     # what the user is left with: the evaluator keeps the snapshot its own evaluations scored best
     ev = rf.read_evals(run)
-    ev = ev[ev.step <= (es or budget)].dropna(subset=[measure])
-    kept = int(ev.step.iloc[int(np.argmin(ev[measure].to_numpy()))])
+    _, _, kept = best_quality(ev[ev.step <= (es or budget)])
     i_kept = min(int(np.searchsorted(steps, kept)), len(steps) - 1)
     changes = sum(a[1] != b[1] for a, b in zip(verdicts, verdicts[1:]))
     false_worse = sum(v == "getting worse" and near_best(min(int(np.searchsorted(steps, s)), len(q) - 1))
@@ -154,8 +154,8 @@ def bench_one(algo: str, data: str, budget: int, extra: dict, out: Path, early_s
 
 def print_table(rows: list[Row], early_stop: int) -> None:
     print(f"| algo | data | budget | measure | best (step) | truth: within 10% from | first stop call | "
-          f"--early-stop {early_stop} stops at | quality lost there | best snapshot kept then: lost | budget saved | verdict changes / 1k steps | "
-          f"false 'worse' | premature stop calls |")
+          f"--early-stop {early_stop} stops at | quality lost there | best snapshot kept then: lost | budget saved | "
+          f"verdict changes / 1k steps | false 'worse' | premature stop calls |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         stop = f"{r.early_stop_step:,}" if r.early_stop_step else "never"

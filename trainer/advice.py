@@ -32,6 +32,15 @@ VERDICTS = ("too early", "improving", "plateaued", "converged", "getting worse",
 STOP_VERDICTS = ("plateaued", "converged")  # what --early-stop counts
 
 
+def stop_streak(began: Optional[int], verdict: str, step: int) -> Optional[int]:
+    """Where the current streak of stop calls began, after the verdict at this evaluation (None: no
+    streak). `--early-stop N` counts from there, not from the step the plateau is dated to: a plateau
+    dated back 1,000 steps would otherwise stop the run at the first call."""
+    if verdict not in STOP_VERDICTS:
+        return None
+    return step if began is None else began
+
+
 @dataclass
 class Advice:
     verdict: str                     # one of VERDICTS

@@ -19,7 +19,7 @@ from typing import Optional
 import torch
 
 from . import runfiles
-from .advice import STOP_VERDICTS, advise, best_quality
+from .advice import advise, best_quality, stop_streak
 from .config import TrainConfig
 from .evaluate import in_chunks, toy_floor, toy_quality
 from .image_quality import ImageQuality
@@ -100,12 +100,9 @@ class Evaluator:
         if not self.cfg.early_stop:
             return None
         a = advise(runfiles.read_metrics(self.run_dir), runfiles.read_evals(self.run_dir))
-        # counted from the advisor's first call of this streak, not from the step it dates the plateau
-        # to: a plateau dated back 1,000 steps would otherwise stop the run at the first call
-        if a.verdict not in STOP_VERDICTS:
-            self.stop_called_at = None
+        self.stop_called_at = stop_streak(self.stop_called_at, a.verdict, step)
+        if self.stop_called_at is None:
             return None
-        self.stop_called_at = step if self.stop_called_at is None else self.stop_called_at
         flat = step - self.stop_called_at
         if flat < self.cfg.early_stop:
             return None
