@@ -24,8 +24,8 @@ N = 2000  # samples per truth measurement (the runs evaluate 1,000)
 REPEATS = 4  # fresh draws per snapshot: their spread is the truth's standard error
 
 
-def truth_curve(run: Path, data: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, str, float]:
-    """(snapshot steps, mean quality, its standard error, measure, real-vs-real floor at N).
+def truth_curve(run: Path, data: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, str, tuple[float, float]]:
+    """(snapshot steps, mean quality, its standard error, measure, real-vs-real floor at N: mean and SD).
 
     Kept in the run's truth.json, so scoring a finished run again (a changed advisor rule) costs
     seconds, not the minutes of measuring every snapshot again; redone when the snapshots, N or
@@ -39,7 +39,7 @@ def truth_curve(run: Path, data: str) -> tuple[np.ndarray, np.ndarray, np.ndarra
         steps, means, ses, name, (floor, floor_sd) = _scored(run, data)
         rf.atomic_write_json(run / "truth.json", {"key": key, "steps": steps.tolist(), "means": means.tolist(),
                                            "ses": ses.tolist(), "name": name, "floor": [floor, floor_sd]})
-    return steps, means, np.maximum(ses, floor_sd / np.sqrt(REPEATS)), name, floor
+    return steps, means, np.maximum(ses, floor_sd / np.sqrt(REPEATS)), name, (floor, floor_sd)
 
 
 def _scored(run: Path, data: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, str, tuple[float, float]]:
