@@ -98,8 +98,12 @@ def main(argv=None) -> None:
     ap.add_argument("--sizes", nargs="+", default=["500", "1000", "1500", "2000", "1000x2"])
     ap.add_argument("--steps", type=int, default=60, help="generator steps per rate measurement")
     args = ap.parse_args(argv)
+    if not args.runs.is_dir():
+        ap.error(f"--runs {args.runs}: no such folder (make one with python -m bench.advisor --out DIR)")
     runs = sorted(r for r in args.runs.iterdir() if (r / "truth.json").exists()
                   and TrainConfig.load(r / "config.json").is_toy)
+    if not runs:
+        ap.error(f"--runs {args.runs}: no 2-D run with a truth.json in it (python -m bench.advisor --out DIR)")
     print(f"Exact W1 per evaluation: {platform.machine()}, {os.cpu_count()} cores, {args.repeat} draws per size")
     print("\n| run | A -> B (truth) | n | seconds | share at 250 steps | floor | W1(A) - W1(B) | signal/noise |")
     print("|---|---|---|---|---|---|---|---|")
