@@ -49,6 +49,9 @@ WINDOW_FRAC = 0.25
 FLOOR_BAND_SD = 2.0
 """Within 2 floor SDs of the floor, a generator scores like real data: the measure cannot tell more."""
 
+FLOOR_EXIT_SD = 1.0
+"""...and a run at the floor leaves it only 1 floor SD above that band (hysteresis at the band's edge)."""
+
 EARLY_FALL_RATIO = 1.5
 """The evaluations a run opens with at over 1.5 times today's level are its early fall, not its noise."""
 
@@ -170,16 +173,27 @@ def _scan_gains(t: QualityTrend) -> None:
 
 
 def _floor_since(t: QualityTrend) -> Optional[int]:
-    """The first step of the last stretch of evaluations within the floor's band, if the run is in it now.
-    'Now' is the median of the last three evaluations, so one lucky value does not put a run there."""
+    """Where the run's current stay at the noise floor began, if it is at the floor now.
+
+    'At the floor' is judged on the median of three evaluations, so one lucky value does not put a run
+    there, with hysteresis: a run enters when that median comes within the band (FLOOR_BAND_SD floor
+    SDs above the floor) and leaves only when it rises FLOOR_EXIT_SD further. A generator sitting at the
+    band's edge would otherwise flip between 'converged' and 'plateaued' with the noise. The stay is
+    dated back to the first evaluation of its stretch inside the band."""
     if not np.isfinite(t.floor) or t.n < 3:
         return None
-    top = t.floor + FLOOR_BAND_SD * (t.floor_sd if np.isfinite(t.floor_sd) else 0.0)
-    if np.median(t.values[-3:]) > top:
+    sd = t.floor_sd if np.isfinite(t.floor_sd) else 0.0
+    top = t.floor + FLOOR_BAND_SD * sd
+    at, entered = False, 0
+    for i in range(2, t.n):
+        was = at
+        at = bool(np.median(t.values[i - 2:i + 1]) <= (top + FLOOR_EXIT_SD * sd if was else top))
+        if at and not was:
+            entered = i
+    if not at:
         return None
-    inside = t.smooth <= top
-    i = len(inside) - 1
-    while i > 0 and inside[i - 1]:
+    i = entered
+    while i > 0 and t.smooth[i - 1] <= top:
         i -= 1
     return int(t.steps[i])
 
