@@ -266,3 +266,39 @@ def test_rank_correlation():
     assert rank_correlation(a, -a) == pytest.approx(-1.0)
     assert np.isnan(rank_correlation(a[:2], a[:2]))
     assert pd.isna(rank_correlation(np.full(5, np.nan), a[:5]))
+
+
+# --- the noise floor's edge, and what --early-stop counts -----------------------------------------
+
+def test_quality_at_the_edge_of_the_floors_band_does_not_flip_between_converged_and_plateaued():
+    """Quality levels off right at the band's top (floor + 2 SD) and jitters there: once inside, the run
+    stays 'converged' until it rises a further floor SD (hysteresis); a real rise still takes it out."""
+    floor, sd = 0.086, 0.021
+    top = floor + 2 * sd
+
+    def q(s):
+        return np.where(s < 1500, 0.3 - (0.3 - top) * s / 1500, top)
+
+    long_flat = np.r_[FLAT_AFTER, 0.4 + 0.01 * rng.standard_normal(4000)]
+    exits = []
+    for seed in range(20):
+        ev = trajectory(q, last=6000, noise=0.25 * sd, seed=seed, floor=floor, floor_sd=sd)
+        v = [advise(run(long_flat[:s]), ev[ev.step <= s]).verdict for s in range(2500, 6001, 250)]
+        assert v[-1] == "converged", v
+        exits.append(sum(a == "converged" and b != "converged" for a, b in zip(v, v[1:])))
+    # measured: 0 exits in these 20 draws (each enters once at most); without the hysteresis 77 verdict
+    # changes, converged <-> plateaued, over the same draws
+    assert sum(exits) <= 1, exits
+
+    risen = trajectory(lambda s: np.where(s < 4000, q(s), top + 2 * sd), last=5000, floor=floor, floor_sd=sd)
+    assert advise(run(long_flat[:5000]), risen).verdict != "converged"
+
+
+def test_early_stop_counts_plateaued_converged_and_getting_worse_as_one_streak():
+    from trainer.advice import stop_streak
+
+    began = None
+    for step, verdict in [(1000, "improving"), (1250, "plateaued"), (1500, "getting worse"), (1750, "converged")]:
+        began = stop_streak(began, verdict, step)
+    assert began == 1250  # the streak that --early-stop N measures began at the first stop call
+    assert stop_streak(began, "improving", 2000) is None  # a gain ends it

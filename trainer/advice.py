@@ -29,7 +29,9 @@ AGREE_RHO = 0.5
 """Below this rank correlation over the recent evaluations, estimate and quality disagree."""
 
 VERDICTS = ("too early", "improving", "plateaued", "converged", "getting worse", "unstable", "diverged")
-STOP_VERDICTS = ("plateaued", "converged")  # what --early-stop counts
+STOP_VERDICTS = ("plateaued", "converged", "getting worse")
+"""What --early-stop counts: the verdicts that say more training will not give a better snapshot than
+the best one kept (Keras' EarlyStopping likewise stops on 'no improvement', worse included)."""
 
 
 def stop_streak(began: Optional[int], verdict: str, step: int) -> Optional[int]:

@@ -133,7 +133,7 @@ class TrainConfig:
     inception_weights: Optional[str] = None
     """Path to torch-fidelity's Inception-v3 weights on disk, for FID/KID/IS on any images (digits need none)."""
     early_stop: int = 0
-    """Stop once the advisor has said 'plateaued' for this many generator steps, keeping the best snapshot (0: never)."""
+    """Stop once the advisor has said 'plateaued', 'converged' or 'getting worse' for this many generator steps, keeping the best snapshot (0: never)."""
     max_snapshots: int = 20
     """Generator snapshots kept; older ones are thinned evenly, the latest always kept."""
     max_samples: int = 60

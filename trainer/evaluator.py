@@ -96,10 +96,12 @@ class Evaluator:
         return (self.best_step,) if self.best_step is not None else ()
 
     def early_stop_reason(self, step: int) -> Optional[str]:
-        """Why --early-stop ends the run now (the advisor has called it plateaued long enough), or None."""
+        """Why --early-stop ends the run now (the advisor has said stop -- plateaued, converged or getting
+        worse -- long enough), or None."""
         if not self.cfg.early_stop:
             return None
-        a = advise(runfiles.read_metrics(self.run_dir), runfiles.read_evals(self.run_dir))
+        a = advise(runfiles.read_metrics(self.run_dir), runfiles.read_evals(self.run_dir),
+                   eval_samples=self.cfg.eval_samples)
         self.stop_called_at = stop_streak(self.stop_called_at, a.verdict, step)
         if self.stop_called_at is None:
             return None
