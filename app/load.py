@@ -248,11 +248,11 @@ def figure(builder: str, key: tuple, frames: dict, columns, **options):
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _advice(key: tuple, snaps: tuple[int, ...], state: str, _m: pd.DataFrame, _ev: pd.DataFrame):
+def _advice(key: tuple, snaps: tuple[int, ...], state: str, n: Optional[int], _m: pd.DataFrame, _ev: pd.DataFrame):
     from trainer.advice import advise, decimate, estimate_tracks_quality
 
     m = decimate(_m)  # once: both would otherwise reduce the same million rows (a no-op when short)
-    return advise(m, _ev, snapshot_steps=snaps, state=state), estimate_tracks_quality(m, _ev)
+    return advise(m, _ev, snapshot_steps=snaps, state=state, eval_samples=n), estimate_tracks_quality(m, _ev)
 
 
 def advice(run_dir: Path):
@@ -262,4 +262,5 @@ def advice(run_dir: Path):
     snaps = tuple(s for s, _ in rf.list_snapshots(run_dir))
     st_ = status(run_dir)
     state = "diverged" if st_.get("diverged_at") is not None else st_["effective_state"]
-    return _advice(run_key(run_dir), snaps, state, m, ev)
+    n = (config(run_dir) or {}).get("eval_samples")  # "as close as the measure can tell at n = ..."
+    return _advice(run_key(run_dir), snaps, state, n if isinstance(n, int) else None, m, ev)

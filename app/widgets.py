@@ -37,6 +37,7 @@ def no_runs_message(root: Path) -> None:
 
 
 VERDICT_ICONS = {"improving": ":material/trending_down:", "plateaued": ":material/horizontal_rule:",
+                 "converged": ":material/check_circle:",
                  "getting worse": ":material/trending_up:", "unstable": ":material/warning:",
                  "diverged": ":material/error:", "too early": ":material/hourglass_empty:"}
 
@@ -47,12 +48,14 @@ def advice_card(run_dir: Path) -> None:
 
     adv, (rho_all, rho_last, q_col) = load.advice(run_dir)
     box = st.error if adv.verdict in ("diverged", "getting worse") else (
-        st.warning if adv.verdict == "unstable" else st.success if adv.verdict == "plateaued" else st.info)
+        st.warning if adv.verdict == "unstable" else st.success if adv.verdict in ("plateaued", "converged")
+        else st.info)
     box(f"**Should I stop?** {adv.headline}", icon=VERDICT_ICONS.get(adv.verdict))
     for w in adv.warnings:
         st.warning(w, icon=":material/warning:")
     c = st.columns(4)
-    c[0].metric("Verdict", adv.verdict, help="improving, plateaued, getting worse, unstable, diverged")
+    c[0].metric("Verdict", adv.verdict, help="too early, improving, plateaued, converged (at the measure's noise floor), getting worse, "
+                 "unstable, diverged")
     if "relative change over window" in adv.numbers:
         c[1].metric("Change over window", f"{adv.numbers['relative change over window']:+.1%}",
                     help=f"median estimate, second half vs first half of the last "

@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 
+import numpy as np
 import pandas as pd
 
 import pytest
@@ -205,6 +206,19 @@ def test_monitor_shows_the_advisor_card_with_rank_correlation(runs):
     assert metrics["Verdict"] in ("improving", "plateaued")
     assert metrics["Estimate tracks quality"].startswith("ρ = 0.9") or metrics["Estimate tracks quality"] == "ρ = 1.00"
     assert "Best w1_exact" in metrics
+
+
+def test_advisor_card_says_converged_at_the_noise_floor_with_the_evaluation_size(runs):
+    """A run whose quality sits inside its real-vs-real band: the card says so in plain words, with the
+    n the trainer evaluated at (config.json), as a green 'stop' box."""
+    d = write_fixture_run(runs, "floor", n=3000, eval_every=250)
+    ev = rf.read_evals(d)
+    ev["w1_exact"], ev["floor"], ev["floor_sd"] = 0.3 * np.exp(-ev["step"] / 300) + 0.09, 0.086, 0.021
+    rf.PartWriter(d / "evals", rf.EVAL_COLUMNS).write(ev)  # a later part: readers keep its rows
+    at = app("monitor", run="floor")
+    assert {m.label: m.value for m in at.metric}["Verdict"] == "converged"
+    box = " ".join(str(e.value) for e in at.success)
+    assert "Should I stop?" in box and "as close to the data as w1_exact can tell at n = 1,000" in box, box
 
 
 def test_compare_page_shows_panels_steadiness_modes_and_samples_side_by_side(runs):
