@@ -1,23 +1,29 @@
 """The stop advisor held against the truth: train long runs, replay the advisor at every evaluation on
 exactly what a live dashboard had then, and compare its calls with what happened to the samples.
 
-    python -m bench.advisor [--quick] [--only "wgan-gp gaussians8"] [--early-stop 500] [--seed 0] [--out DIR]
+    python -m bench.advisor [--quick] [--only "wgan-gp gaussians8"] [--early-stop 500] [--seed 0]
+                            [--draws 4] [--out DIR]
 
 Runs already finished in --out at the same budget are scored again, not trained again.
 
 The truth is the quality measure recomputed afterwards on every snapshot with more samples and
-fresh draws (exact W1 on 2-D data with POT at n = 2,000; FID on the digit classifier's features at
-n = 2,000 against real digits; four draws each: bench/advisor_truth.py), independent of the run's own
-evaluations. Quality "stopped improving" at the first snapshot within 10% of the run's best (or
-within the measure's noise of it), the best being the lowest running median of three snapshots (the
-minimum of many noisy values is biased low). A snapshot is "at the floor" when the truth cannot tell
-it from real data: within FLOOR_BAND_SD SDs of the truth's own real-vs-real floor (the band in which
-the advisor calls a run converged; the issue's "or within the measure's noise floor"). Per run the
-table gives the best and its step, where the advisor first said plateaued or converged, where
-`--early-stop N` would have stopped, the quality lost there and in the snapshot the run keeps as its
-best by then (what the user is left with), the share of the budget saved, verdict changes per 1,000
-steps, false "getting worse" calls (quality within its noise of the best), and plateau calls made
-while quality still improved.
+more draws (exact W1 on 2-D data with POT at n = 2,000; FID on the digit classifier's features at
+n = 2,000 against real digits; eight paired draws: bench/advisor_truth.py), independent of the run's
+own evaluations. Quality "stopped improving" at the first snapshot within 10% of the run's best (or
+within twice the standard error of its paired difference from the best), the best being the lowest
+running median of three snapshots (the minimum of many noisy values is biased low). A snapshot is
+"at the floor" when the measure the run has cannot tell it from real data: its mean over eight
+paired draws at the run's own n (1,000) within FLOOR_BAND_SD SDs of what real data scores there (the
+band in which the advisor calls a run converged; the issue's "or within the measure's noise floor").
+Per run the table gives the best and its step, where the advisor first said plateaued or converged,
+where `--early-stop N` would have stopped, the quality lost there and in the snapshot the run keeps
+as its best by then (what the user is left with), the share of the budget saved, verdict changes per
+1,000 steps, false "getting worse" calls (quality within its noise of the best), and stop calls made
+while quality still improved (by more than 10% and its noise, from where it was not at the floor).
+
+A second table replays the advisor on --draws other draws of each run's evaluations (the same
+snapshots evaluated by independent evaluators: bench/advisor_redraw.py), so what evaluation noise
+alone decides is seen: where `--early-stop` lands draw by draw, and how often "stop" went back to "go".
 """
 
 from __future__ import annotations
@@ -30,14 +36,16 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
+from bench.advisor_redraw import redrawn_evals  # noqa: E402
 from bench.advisor_truth import truth_curve  # noqa: E402
 from trainer import TrainConfig, train  # noqa: E402
 from trainer import runfiles as rf  # noqa: E402
@@ -59,6 +67,7 @@ FULL = [
 ]
 QUICK = [("wgan-gp", "gaussians8", 5000, {"eval_every": 250})]
 REL_TOL = 0.10  # "within 10% of the run's best"
+PATIENCES = (500, 1000, 2000)  # --early-stop N values whose trade-off the third table shows
 
 
 @dataclass
@@ -77,7 +86,7 @@ class Row:
     quality_at_stop: float
     lost: float  # quality at the stop relative to the best (0.05 = 5% worse)
     within_noise: bool  # the quality at the stop is within the truth's noise of the best
-    at_floor: bool  # ... or the truth cannot tell it from real data
+    at_floor: bool  # ... or the run's measure, at its n, cannot tell it from real data
     kept_step: int  # the snapshot the run keeps as its best by then (its own evaluations' lowest)
     kept_lost: float  # that snapshot's quality relative to the best
     kept_within_noise: bool
@@ -85,14 +94,30 @@ class Row:
     saved: float  # share of the budget not trained
     changes_per_1k: float
     false_worse: int
-    premature_plateau: int  # stop calls while the truth still improved by more than 10% and its noise
+    premature_plateau: int  # stop calls while the truth still improved by more than 10% and its noise, off the floor
     verdicts: list
     seconds: float
+    run: str = ""
+    draws: list = field(default_factory=list)  # the same run's calls on other draws of its evaluations
+    patience: dict = field(default_factory=dict)  # {N: where --early-stop N stops, lost, ok, saved}
 
 
-def replay(run: Path, n: int) -> list[tuple[int, str, int | None]]:
-    """(step, verdict, since) at every evaluation, from the tables as they stood then."""
-    m, ev = rf.read_metrics(run), rf.read_evals(run)
+def stop_flips(verdicts: list[str]) -> int:
+    """How often the answer to "should I stop?" went back from yes (plateaued, converged) to no."""
+    return sum(a in STOP_VERDICTS and b not in STOP_VERDICTS for a, b in zip(verdicts, verdicts[1:]))
+
+
+def draw_summary(r: Row) -> dict:
+    """What one draw of a run's evaluations made of it: the figures the noise table compares."""
+    return {"stop": r.early_stop_step, "lost": r.lost, "ok": r.lost <= REL_TOL or r.within_noise or r.at_floor,
+            "saved": r.saved, "premature": r.premature_plateau, "flips": stop_flips(r.verdicts),
+            "false_worse": r.false_worse, "changes_per_1k": r.changes_per_1k}
+
+
+def replay(run: Path, n: int, evals: pd.DataFrame | None = None) -> list[tuple[int, str, int | None]]:
+    """(step, verdict, since) at every evaluation, from the tables as they stood then (the run's own
+    evaluations, or `evals`: another draw of them)."""
+    m, ev = rf.read_metrics(run), rf.read_evals(run) if evals is None else evals
     snaps = [s for s, _ in rf.list_snapshots(run)]
     out = []
     for step in ev["step"]:
@@ -102,9 +127,15 @@ def replay(run: Path, n: int) -> list[tuple[int, str, int | None]]:
     return out
 
 
-def score(algo: str, data: str, budget: int, run: Path, n: int, early_stop: int, seconds: float) -> Row:
-    steps, q, se, measure, (floor, floor_sd) = truth_curve(run, data)
-    band = floor + FLOOR_BAND_SD * floor_sd
+def score(algo: str, data: str, budget: int, run: Path, n: int, early_stop: int, seconds: float,
+          evals: pd.DataFrame | None = None) -> Row:
+    """The advisor's calls on this run against the truth; `evals`: score another draw of its evaluations."""
+    truth = truth_curve(run, data)
+    steps, q, measure, floor = truth.steps, truth.means, truth.name, truth.floor
+    band = floor + FLOOR_BAND_SD * truth.floor_sd  # what one real-vs-real measurement at N scores
+
+    def at_floor(i: int) -> bool:  # the run's own measure (at its n) cannot tell snapshot i from real data
+        return truth.at_measure_floor(i, FLOOR_BAND_SD)
     # the run's best is a level the truth holds, not one lucky draw: the minimum of 20 noisy values is
     # biased low (it can fall below the real-vs-real floor), so "best" is the lowest running median of three
     level = np.array([np.median(q[max(0, i - 1):i + 2]) for i in range(len(q))])
@@ -113,38 +144,51 @@ def score(algo: str, data: str, budget: int, run: Path, n: int, early_stop: int,
 
     def near_best(i: int, value: float | None = None) -> bool:  # within 10% of the best, or within its noise
         v = q[i] if value is None else value
-        return bool(v <= best + max(REL_TOL * best, 2 * np.hypot(se[i], se[best_i])))
+        return bool(v <= best + max(REL_TOL * best, 2 * truth.diff_se(i, best_i)))
 
     converged = int(steps[next(i for i in range(len(q)) if near_best(i) and near_best(i, level[i]))])
-    verdicts = replay(run, n)
+    verdicts = replay(run, n, evals)
     stops = [s for s, v, _ in verdicts if v in STOP_VERDICTS]
     first_stop = stops[0] if stops else None
-    es, streak = None, None  # as the evaluator: N steps after the first call of a streak of stop calls
-    for s, v, _ in verdicts:
-        streak = stop_streak(streak, v, s)
-        if streak is not None and s - streak >= early_stop:
-            es = s
-            break
+    es = early_stop_step(verdicts, early_stop)
     i_at = min(int(np.searchsorted(steps, es)), len(steps) - 1) if es else len(steps) - 1
     at = float(q[i_at])
     # what the user is left with: the evaluator keeps the snapshot its own evaluations scored best
-    ev = rf.read_evals(run)
+    ev = rf.read_evals(run) if evals is None else evals
     _, _, kept = best_quality(ev[ev.step <= (es or budget)])
     i_kept = min(int(np.searchsorted(steps, kept)), len(steps) - 1)
     changes = sum(a[1] != b[1] for a, b in zip(verdicts, verdicts[1:]))
     false_worse = sum(v == "getting worse" and near_best(min(int(np.searchsorted(steps, s)), len(q) - 1))
                       for s, v, _ in verdicts)
     premature = 0
-    for s in stops:  # a stop call while quality still improved afterwards by more than 10% and its noise
-        j = int(np.searchsorted(steps, s))
+    for s in stops:  # a stop call while quality still improved afterwards by more than 10% and its noise,
+        j = int(np.searchsorted(steps, s))  # from where the run's measure could still tell it from real data
         if j < len(q):
             k = j + int(np.argmin(level[j:]))
-            premature += bool(level[j] - level[k] > max(REL_TOL * level[k], 2 * np.hypot(se[j], se[k])))
+            premature += bool(level[j] - level[k] > max(REL_TOL * level[k], 2 * truth.diff_se(j, k))
+                              and not at_floor(j))
+    patience = {}  # the same calls under other --early-stop N: where it stops, and whether that is fine
+    for N in PATIENCES:
+        s = early_stop_step(verdicts, N)
+        i = min(int(np.searchsorted(steps, s)), len(steps) - 1) if s else len(steps) - 1
+        patience[N] = {"stop": s, "lost": float(q[i]) / best - 1, "ok": near_best(i) or at_floor(i),
+                       "saved": 1 - (s or budget) / budget}
     return Row(algo, data, budget, measure, best, int(steps[best_i]), floor, band, converged, first_stop, es, at,
-               at / best - 1, near_best(i_at), at <= band, kept, float(q[i_kept]) / best - 1, near_best(i_kept),
-               float(q[i_kept]) <= band,
+               at / best - 1, near_best(i_at), at_floor(i_at), kept, float(q[i_kept]) / best - 1, near_best(i_kept),
+               at_floor(i_kept),
                1 - (es or budget) / budget,
-               1000 * changes / budget, false_worse, premature, [v for _, v, _ in verdicts], seconds)
+               1000 * changes / budget, false_worse, premature, [v for _, v, _ in verdicts], seconds,
+               patience=patience)
+
+
+def early_stop_step(verdicts: list[tuple[int, str, int | None]], early_stop: int) -> int | None:
+    """Where `--early-stop N` ends the run, as the evaluator does: N steps into a streak of stop calls."""
+    streak = None
+    for s, v, _ in verdicts:
+        streak = stop_streak(streak, v, s)
+        if streak is not None and s - streak >= early_stop:
+            return s
+    return None
 
 
 def bench_one(algo: str, data: str, budget: int, extra: dict, out: Path, early_stop: int,
@@ -157,10 +201,21 @@ def bench_one(algo: str, data: str, budget: int, extra: dict, out: Path, early_s
     run, t = Path(cfg.run_dir), time.time()
     done = rf.read_json(run / "status.json") if (run / "status.json").exists() else {}
     if done.get("state") == "finished" and done.get("step") == budget:  # trained before: score it again
-        return score(algo, data, budget, run, cfg.eval_samples, early_stop, float(done.get("session_s", 0)))
-    shutil.rmtree(run, ignore_errors=True)
-    train(cfg)
-    return score(algo, data, budget, run, cfg.eval_samples, early_stop, time.time() - t)
+        row = score(algo, data, budget, run, cfg.eval_samples, early_stop, float(done.get("session_s", 0)))
+    else:
+        shutil.rmtree(run, ignore_errors=True)
+        train(cfg)
+        row = score(algo, data, budget, run, cfg.eval_samples, early_stop, time.time() - t)
+    row.run = str(run)
+    return row
+
+
+def score_draws(row: Row, draws: int, early_stop: int) -> None:
+    """The run's own evaluations and `draws` others (bench/advisor_redraw.py), each replayed and scored."""
+    n = TrainConfig.load(Path(row.run) / "config.json").eval_samples
+    row.draws = [draw_summary(row)] + [
+        draw_summary(score(row.algo, row.data, row.budget, Path(row.run), n, early_stop, 0.0, evals=ev))
+        for ev in redrawn_evals(Path(row.run), draws)]
 
 
 def noted(within_noise: bool, at_floor: bool) -> str:
@@ -182,6 +237,34 @@ def print_table(rows: list[Row], early_stop: int) -> None:
               f"{r.changes_per_1k:.2f} | {r.false_worse} | {r.premature_plateau} |", flush=True)
 
 
+def print_noise_table(rows: list[Row], early_stop: int) -> None:
+    """Per run, the run's own evaluations first, then each other draw of them."""
+    print(f"| algo | data | draws | --early-stop {early_stop} stops at | quality lost there | stops within 10% / "
+          "noise / floor | budget saved | premature stop calls | stop -> go flips | false 'worse' |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        d = r.draws
+        stops = ", ".join(f"{x['stop']:,}" if x["stop"] else "never" for x in d)
+        print(f"| {r.algo} | {r.data} | {len(d)} | {stops} | "
+              f"{min(x['lost'] for x in d):+.0%} to {max(x['lost'] for x in d):+.0%} | "
+              f"{sum(x['ok'] for x in d)} of {len(d)} | {min(x['saved'] for x in d):.0%}-{max(x['saved'] for x in d):.0%} | "
+              f"{' '.join(str(x['premature']) for x in d)} | {' '.join(str(x['flips']) for x in d)} | "
+              f"{' '.join(str(x['false_worse']) for x in d)} |", flush=True)
+
+
+def print_patience_table(rows: list[Row]) -> None:
+    """Per run, where each --early-stop N stops on the run's own evaluations: the price of patience."""
+    print("| algo | data | budget | " + " | ".join(f"--early-stop {N:,}" for N in PATIENCES) + " |")
+    print("|---|---|---|" + "---|" * len(PATIENCES))
+    for r in rows:
+        cells = []
+        for N in PATIENCES:
+            x = r.patience[N]
+            where = f"{x['stop']:,}" if x["stop"] else "never"
+            cells.append(f"{where}: {x['lost']:+.0%}{'' if x['ok'] else ' (not ok)'}, saves {x['saved']:.0%}")
+        print(f"| {r.algo} | {r.data} | {r.budget:,} | " + " | ".join(cells) + " |", flush=True)
+
+
 def main(argv=None) -> list[Row]:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="one short WGAN-GP run on gaussians8 (a slow test)")
@@ -189,6 +272,8 @@ def main(argv=None) -> list[Row]:
     ap.add_argument("--early-stop", type=int, default=500, help="the --early-stop N to evaluate (steps)")
     ap.add_argument("--seed", type=int, default=0, help="train with this seed (the same runs, other draws)")
     ap.add_argument("--out", type=Path, help="keep the runs and a JSON of the results here")
+    ap.add_argument("--draws", type=int, default=4,
+                    help="other draws of each run's evaluations to replay (0: the run's own only)")
     args = ap.parse_args(argv)
     out = args.out or Path(tempfile.mkdtemp(prefix="bench-advisor-"))
     out.mkdir(parents=True, exist_ok=True)
@@ -202,8 +287,17 @@ def main(argv=None) -> list[Row]:
         r = rows[-1]
         print(f"{algo} {data}: {r.seconds:.0f} s; verdicts at each evaluation: {' '.join(v[:4] for v in r.verdicts)}",
               flush=True)
+        if args.draws:
+            score_draws(r, args.draws, args.early_stop)
     print()
     print_table(rows, args.early_stop)
+    print("\nThe price of patience: the same calls under other --early-stop N (ok: within 10% of the best, "
+          "its noise, or at the floor)\n")
+    print_patience_table(rows)
+    if args.draws:
+        print(f"\nEvaluation noise alone: each run's own evaluations, then {args.draws} other draws of them "
+              "(bench/advisor_redraw.py)\n")
+        print_noise_table(rows, args.early_stop)
     (out / "advisor.json").write_text(json.dumps([asdict(r) for r in rows], indent=1, default=float))
     return rows
 

@@ -33,9 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from bench.advisor_truth import scored_toy_runs, truth_curve  # noqa: E402
 from bench.step import FORMS, make, rate  # noqa: E402
 from trainer import TrainConfig  # noqa: E402
-from trainer import runfiles as rf  # noqa: E402
 from trainer.artifacts import load_generator  # noqa: E402
 from trainer.data import load_data  # noqa: E402
 from trainer.evaluate import w1_exact  # noqa: E402
@@ -53,8 +53,8 @@ def parse_size(text: str) -> tuple[int, int]:
 def snapshot_pair(run: Path) -> tuple[int, int] | None:
     """(A, B): the first snapshot the truth puts within 25% of the best level, and the best (the lowest
     running median of three, as bench.advisor has it); None when the best comes first (no gain to see)."""
-    truth = rf.read_json(run / "truth.json")
-    steps, means = np.asarray(truth["steps"]), np.asarray(truth["means"])
+    truth = truth_curve(run, TrainConfig.load(run / "config.json").data)
+    steps, means = truth.steps, truth.means
     level = np.array([np.median(means[max(0, i - 1):i + 2]) for i in range(len(means))])
     best = int(np.argmin(level))
     first = next(i for i in range(len(means)) if means[i] <= 1.25 * level[best])
@@ -98,12 +98,10 @@ def main(argv=None) -> None:
     ap.add_argument("--sizes", nargs="+", default=["500", "1000", "1500", "2000", "1000x2"])
     ap.add_argument("--steps", type=int, default=60, help="generator steps per rate measurement")
     args = ap.parse_args(argv)
-    if not args.runs.is_dir():
-        ap.error(f"--runs {args.runs}: no such folder (make one with python -m bench.advisor --out DIR)")
-    runs = sorted(r for r in args.runs.iterdir() if (r / "truth.json").exists()
-                  and TrainConfig.load(r / "config.json").is_toy)
-    if not runs:
-        ap.error(f"--runs {args.runs}: no 2-D run with a truth.json in it (python -m bench.advisor --out DIR)")
+    try:
+        runs = scored_toy_runs(args.runs)
+    except ValueError as e:
+        ap.error(str(e))
     print(f"Exact W1 per evaluation: {platform.machine()}, {os.cpu_count()} cores, {args.repeat} draws per size")
     print("\n| run | A -> B (truth) | n | seconds | share at 250 steps | floor | W1(A) - W1(B) | signal/noise |")
     print("|---|---|---|---|---|---|---|---|")
@@ -112,8 +110,8 @@ def main(argv=None) -> None:
         pair = snapshot_pair(run)
         if pair is None:
             continue
-        truth = rf.read_json(run / "truth.json")
-        ta, tb = (truth["means"][truth["steps"].index(s)] for s in pair)
+        truth = truth_curve(run, cfg.data)
+        ta, tb = (truth.means[list(truth.steps).index(s)] for s in pair)
         per_step = 1 / step_rate(cfg.algo, cfg.data, args.steps)
         for size in args.sizes:
             n, k = parse_size(size)

@@ -53,7 +53,8 @@ def test_wgan_with_weight_clipping_covers_at_least_6_of_8_modes(tmp_path):
 @pytest.mark.timeout(1800)
 def test_the_advisor_stops_a_converged_run_where_quality_stopped_improving(tmp_path):
     """bench/advisor.py's targets on its quick run: the early stop keeps quality within 10% of the best (or
-    its noise) and saves 30% of the budget, no plateau call while quality still improves, no verdict flips."""
+    its noise) and saves 30% of the budget, no plateau call while quality still improves, no verdict flips,
+    on the run's own evaluations and on four other draws of them."""
     from bench.advisor import main
 
     (row,) = main(["--quick", "--out", str(tmp_path)])
@@ -65,6 +66,12 @@ def test_the_advisor_stops_a_converged_run_where_quality_stopped_improving(tmp_p
     assert first_call > 0 and "too early" not in row.verdicts[first_call:], row.verdicts
     flips = sum(a != b for a, b in zip(row.verdicts, row.verdicts[1:]))
     assert flips <= 3, row.verdicts  # too early -> improving -> plateaued/converged, and at most one more
+    # evaluation noise alone: the same snapshots evaluated by four other evaluators (other fixed references
+    # and latents) stop the run as well, and "stop" never goes back to "go" on any of them
+    assert len(row.draws) == 5, row.draws
+    for d in row.draws:
+        assert d["stop"] is not None and d["ok"] and d["saved"] >= 0.30, row.draws
+        assert d["flips"] == 0 and d["false_worse"] == 0, row.draws
 
 
 @pytest.mark.slow
