@@ -1,0 +1,132 @@
+"""What the stop advisor would do with another 2-D quality measure in the trainer's place.
+
+    python -m bench.advisor_measures --runs DIR [--draws 4] [--early-stop 500]
+
+DIR holds the 2-D runs of `python -m bench.advisor --out DIR` (snapshots every evaluation, and the
+truth in each run's truth.json). For each run and each candidate measure, `--draws` independent
+evaluators (each its own fixed real reference and fixed latents, and a floor from five real-vs-real
+repeats, as trainer/evaluator.py does) score every snapshot; the advisor is replayed on each draw and
+scored against the same truth as bench.advisor (exact W1 at n = 2,000, eight paired draws). Printed
+per run and measure: one evaluation's time, how well one draw ranks the snapshots as the truth does
+(Spearman), the level against the measure's own floor, and where `--early-stop` lands draw by draw.
+
+The candidates spend the evaluation budget differently (the issue: "more points, repeated draws, or
+a cheaper estimator where you show it agrees"): exact W1 at n = 1,000 (the trainer's), the mean of two
+such pairs, and sliced W1 at n = 20,000 over 64 fixed directions (sorting is cheap, so n can be large).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import torch  # noqa: E402
+
+from bench.advisor import score  # noqa: E402
+from bench.advisor_truth import scored_toy_runs, truth_curve  # noqa: E402
+from trainer import TrainConfig  # noqa: E402
+from trainer import runfiles as rf  # noqa: E402
+from trainer.artifacts import load_generator  # noqa: E402
+from trainer.data import load_data  # noqa: E402
+from trainer.evaluate import w1_exact  # noqa: E402
+from trainer.evaluator import FLOOR_REPEATS  # noqa: E402
+
+DIRECTIONS = 64
+_ANGLES = np.pi * np.arange(DIRECTIONS) / DIRECTIONS
+_UNIT = np.stack([np.cos(_ANGLES), np.sin(_ANGLES)])  # (2, DIRECTIONS): evenly spaced, no Monte Carlo noise
+
+
+def sliced_w1(a: np.ndarray, b: np.ndarray) -> float:
+    """Sliced W1 of two equal-size 2-D point sets: the 1-D earth-mover distance of their projections
+    (sorted values matched in order), averaged over DIRECTIONS evenly spaced directions."""
+    return float(np.abs(np.sort(a @ _UNIT, axis=0) - np.sort(b @ _UNIT, axis=0)).mean())
+
+
+# name: (distance, points per side, independent pairs averaged)
+CANDIDATES: dict[str, tuple[Callable[[np.ndarray, np.ndarray], float], int, int]] = {
+    "exact W1, n = 1,000": (w1_exact, 1000, 1),
+    "exact W1, 2 x 1,000": (w1_exact, 1000, 2),
+    "sliced W1, n = 20,000": (sliced_w1, 20_000, 1),
+}
+
+
+@torch.no_grad()
+def draw_evals(run: Path, cfg: TrainConfig, ev: pd.DataFrame, steps: list[int], name: str,
+               seed: int) -> tuple[pd.DataFrame, float]:
+    """(the run's evals with w1_exact and the floor replaced by this draw of the candidate, seconds per
+    evaluation). The candidate's values go in the w1_exact column: the advisor reads that column."""
+    fn, n, pairs = CANDIDATES[name]
+    data = load_data(cfg, torch.device("cpu"))
+    g = torch.Generator().manual_seed(seed)
+    sets = []
+    for _ in range(pairs):
+        z = torch.randn(n, cfg.latent_dim, generator=g)
+        reference, others = data.evaluation_sets(n, FLOOR_REPEATS, g)
+        sets.append((z, reference.double().numpy(), [o.double().numpy() for o in others]))
+    floors = np.mean([[fn(ref, o) for o in others] for _, ref, others in sets], axis=0)
+    values, seconds = [], []
+    for s in steps:
+        G = load_generator(run, step=s)
+        t = time.perf_counter()
+        values.append(np.mean([fn(ref, G(z).double().numpy()) for z, ref, _ in sets]))
+        seconds.append(time.perf_counter() - t)
+    out = ev[ev["step"].isin(steps)].copy()
+    out["w1_exact"] = out["step"].map(dict(zip(steps, values)))
+    out["floor"], out["floor_sd"] = float(np.mean(floors)), float(np.std(floors, ddof=1))
+    return out.reset_index(drop=True), statistics.median(seconds)
+
+
+def compare(run: Path, draws: int, early_stop: int) -> None:
+    cfg = TrainConfig.load(run / "config.json").resolved()
+    truth = truth_curve(run, cfg.data)
+    ev = rf.read_evals(run)
+    steps = [int(s) for s in truth.steps if s in set(ev["step"])]
+    t = pd.Series(truth.means[np.searchsorted(truth.steps, steps)])
+    for name in CANDIDATES:
+        rows, rhos, secs, levels = [], [], [], []
+        for d in range(draws):
+            table, sec = draw_evals(run, cfg, ev, steps, name, 20_000 + d)
+            secs.append(sec)
+            rhos.append(table["w1_exact"].corr(t, method="spearman"))
+            levels.append((table["w1_exact"].iloc[-len(steps) // 3:].median(), table["floor"].iloc[0]))
+            rows.append(score(cfg.algo, cfg.data, cfg.steps, run, cfg.eval_samples, early_stop, 0.0, evals=table))
+        ok = sum(r.lost <= 0.10 or r.within_noise or r.at_floor for r in rows)
+        stops = ", ".join(f"{r.early_stop_step:,}" if r.early_stop_step else "never" for r in rows)
+        level, floor = np.median(levels, axis=0)
+        print(f"| {run.name} | {name} | {statistics.median(secs) * 1000:.0f} ms | {np.median(rhos):.2f} | "
+              f"{level:.4f} / {floor:.4f} | {stops} | {ok} of {draws} | "
+              f"{min(r.saved for r in rows):.0%}-{max(r.saved for r in rows):.0%} | "
+              f"{' '.join(str(r.premature_plateau) for r in rows)} |", flush=True)
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=Path, required=True, help="bench.advisor's --out: runs with their truth.json")
+    ap.add_argument("--draws", type=int, default=4, help="independent evaluators per measure")
+    ap.add_argument("--early-stop", type=int, default=500)
+    args = ap.parse_args(argv)
+    try:
+        runs = scored_toy_runs(args.runs)
+    except ValueError as e:
+        ap.error(str(e))
+    print(f"The advisor with other 2-D measures: {platform.machine()}, {os.cpu_count()} cores, {args.draws} "
+          f"draws each, --early-stop {args.early_stop}\n")
+    print(f"| run | measure | one evaluation | rank corr. with the truth (one draw) | level / floor (last third) "
+          f"| --early-stop {args.early_stop} stops at | within 10% / noise / floor | budget saved | premature stop calls |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for run in runs:
+        compare(run, args.draws, args.early_stop)
+
+
+if __name__ == "__main__":
+    main()
