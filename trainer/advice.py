@@ -18,8 +18,8 @@ from typing import Iterable, Optional
 import numpy as np
 import pandas as pd
 
-from .estimate_trend import (EstimateChange, decimate, estimate_at, estimate_change, rank_correlation,  # noqa: F401
-                             rolling_median, warnings_for)
+from .estimate_trend import (UNSTABLE_WARNING, EstimateChange, decimate, estimate_at,  # noqa: F401
+                             estimate_change, rank_correlation, rolling_median, warnings_for)
 from .quality_trend import MIN_EVALS, QualityTrend, quality_column, quality_trend  # noqa: F401
 
 MIN_ROWS = 100
@@ -104,6 +104,10 @@ def advise(metrics: pd.DataFrame, evals: Optional[pd.DataFrame] = None, snapshot
                       f"(it peaked at step {change.peak_step} and has not come down clearly yet).", None, numbers,
                       warnings)
     advice = _advise_on_quality(trend, metrics, numbers, warnings, eval_samples)
+    if advice.verdict == "converged" and change and change.unstable:
+        # an estimate near zero whose noise exceeds it is what samples that match the data look like,
+        # not a critic far from optimal: the warning would contradict the verdict beside it
+        advice.warnings = [w for w in advice.warnings if not w.startswith(UNSTABLE_WARNING)]
     note = _disagreement(trend, metrics, change)
     if note:
         advice.headline += " " + note

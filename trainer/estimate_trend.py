@@ -31,6 +31,9 @@ CLIP_WARN = 0.5
 GP_WARN = 1.0
 """The penalty term larger than the estimate itself: the critic is busy with the constraint."""
 
+UNSTABLE_WARNING = "The estimate jumps from step to step by more than its own size"
+"""How the warning for an unstable estimate begins (the advisor drops it beside a 'converged' verdict)."""
+
 OVERFIT_GAP = 0.2
 """Training estimate above the held-out one by 20% of its level, and the gap doubled: memorising."""
 
@@ -129,7 +132,7 @@ def warnings_for(m: pd.DataFrame, evals: pd.DataFrame, change: EstimateChange) -
     out = []
     win = m.tail(max(50, int(WINDOW_FRAC * len(m))))
     if change.unstable:
-        out.append("The estimate jumps from step to step by more than its own size: the critic is far from "
+        out.append(UNSTABLE_WARNING + ": the critic is far from "
                    "optimal. Give it more critic steps (--n-critic), a lower learning rate, or less momentum "
                    "(Adam beta1 0 or 0.5, or RMSprop).")
     if "clip_frac" in win and win["clip_frac"].notna().any() and win["clip_frac"].median() > CLIP_WARN:
