@@ -21,7 +21,8 @@ as its best by then (what the user is left with), the share of the budget saved,
 1,000 steps, false "getting worse" calls (quality within its noise of the best), and stop calls made
 while quality still improved (by more than 10% and its noise, from where it was not at the floor).
 
-A second table replays the advisor on --draws other draws of each run's evaluations (the same
+A second table shows where `--early-stop` 500, 1,000 and 2,000 would stop each run (the price of
+patience); a third replays the advisor on --draws other draws of each run's evaluations (the same
 snapshots evaluated by independent evaluators: bench/advisor_redraw.py), so what evaluation noise
 alone decides is seen: where `--early-stop` lands draw by draw, and how often "stop" went back to "go".
 """
@@ -67,7 +68,7 @@ FULL = [
 ]
 QUICK = [("wgan-gp", "gaussians8", 5000, {"eval_every": 250})]
 REL_TOL = 0.10  # "within 10% of the run's best"
-PATIENCES = (500, 1000, 2000)  # --early-stop N values whose trade-off the third table shows
+PATIENCES = (500, 1000, 2000)  # --early-stop N values whose trade-off the second table shows
 
 
 @dataclass
@@ -103,7 +104,7 @@ class Row:
 
 
 def stop_flips(verdicts: list[str]) -> int:
-    """How often the answer to "should I stop?" went back from yes (plateaued, converged) to no."""
+    """How often the answer to "should I stop?" went back from yes (plateaued, converged, getting worse) to no."""
     return sum(a in STOP_VERDICTS and b not in STOP_VERDICTS for a, b in zip(verdicts, verdicts[1:]))
 
 
