@@ -15,7 +15,8 @@ running median of three snapshots (the minimum of many noisy values is biased lo
 "at the floor" when the measure the run has cannot tell it from real data: its mean over eight
 paired draws at the run's own n (1,000) within FLOOR_BAND_SD SDs of what real data scores there (the
 band in which the advisor calls a run converged; the issue's "or within the measure's noise floor").
-Per run the table gives the best and its step, where the advisor first said plateaued or converged,
+Per run the table gives the best and its step, where the advisor first said stop (plateaued,
+converged or getting worse),
 where `--early-stop N` would have stopped, the quality lost there and in the snapshot the run keeps
 as its best by then (what the user is left with), the share of the budget saved, verdict changes per
 1,000 steps, false "getting worse" calls (quality within its noise of the best), and stop calls made
@@ -82,7 +83,7 @@ class Row:
     floor: float  # the truth's real-vs-real floor at its n
     floor_band: float  # ... its top: FLOOR_BAND_SD above the floor, what real data scores
     converged_step: int  # truth: first snapshot within 10% of the best (or its noise)
-    first_stop_call: int | None  # first evaluation where the advisor said plateaued/converged
+    first_stop_call: int | None  # first evaluation where the advisor said stop (STOP_VERDICTS)
     early_stop_step: int | None  # where --early-stop N stops
     quality_at_stop: float
     lost: float  # quality at the stop relative to the best (0.05 = 5% worse)

@@ -33,20 +33,22 @@ SEED0 = 10_000  # draws use seeds SEED0, SEED0 + 1, ... (the trainer's evaluator
 def redrawn_evals(run: Path, draws: int) -> list[pd.DataFrame]:
     """`draws` evaluation tables for the run's snapshot steps, each from an independent evaluator.
 
-    Kept in the run's redraws.parquet (keyed by the snapshots, the draws and n), so scoring again after
-    a rule change costs seconds."""
+    Kept in the run's redraws.parquet (keyed by the snapshots, the draws, n and the seeds), so scoring
+    again after a rule change costs seconds; delete it after changing how an evaluation is computed."""
     cfg = TrainConfig.load(run / "config.json").resolved()
     snaps = [s for s, _ in rf.list_snapshots(run)]
     ev = rf.read_evals(run)
     steps = [s for s in snaps if s in set(ev["step"])]
-    cached = run / "redraws.parquet"
+    cached, key = run / "redraws.parquet", (cfg.eval_samples, SEED0, FLOOR_REPEATS)
     if cached.exists():
         old = pd.read_parquet(cached)
         if sorted(old["draw"].unique()) == list(range(draws)) and sorted(old["step"].unique()) == steps \
-                and int(old["n"].iloc[0]) == cfg.eval_samples:
-            return [d.drop(columns=["draw", "n"]).reset_index(drop=True) for _, d in old.groupby("draw")]
+                and tuple(int(old[c].iloc[0]) for c in ("n", "seed0", "floor_repeats")) == key:
+            return [d.drop(columns=["draw", "n", "seed0", "floor_repeats"]).reset_index(drop=True)
+                    for _, d in old.groupby("draw")]
     tables = [_one_draw(run, cfg, steps, ev, SEED0 + d) for d in range(draws)]
-    both = pd.concat([t.assign(draw=d, n=cfg.eval_samples) for d, t in enumerate(tables)], ignore_index=True)
+    both = pd.concat([t.assign(draw=d, n=key[0], seed0=key[1], floor_repeats=key[2]) for d, t in enumerate(tables)],
+                     ignore_index=True)
     rf.atomic_write_parquet(cached, both)
     return tables
 
@@ -73,7 +75,7 @@ def _one_draw(run: Path, cfg: TrainConfig, steps: list[int], ev: pd.DataFrame, s
         floor = q.floor(others)
 
         def score(fake: torch.Tensor) -> dict:
-            return {k: v for k, v in q.score(fake).items() if k in ("fid", "kid")}
+            return {k: v for k, v in q.score(fake).items() if k != "fid_features"}
     rows = []
     for s in steps:
         G = load_generator(run, step=s)

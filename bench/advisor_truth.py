@@ -14,7 +14,8 @@ The truth is itself a measurement, so it is built to be a better one than the ru
   tell a snapshot from real data at all ("within the measure's noise floor", in the issue's words).
 
 Kept in the run's truth.json, so scoring a finished run again (a changed advisor rule) costs
-seconds, not the minutes of measuring every snapshot again; redone when anything in its key differs.
+seconds, not the minutes of measuring every snapshot again; redone when anything in its key differs
+(delete the file after changing how the truth is computed).
 """
 
 from __future__ import annotations
@@ -53,13 +54,6 @@ class Truth:
     @property
     def means(self) -> np.ndarray:
         return self.draws.mean(1)
-
-    @property
-    def ses(self) -> np.ndarray:
-        """Standard error of each snapshot's mean, never below what DRAWS real-vs-real draws scatter by
-        (a few draws can agree by luck)."""
-        k = self.draws.shape[1]
-        return np.maximum(self.draws.std(1, ddof=1) / np.sqrt(k), self.floor_sd / np.sqrt(k))
 
     def at_measure_floor(self, i: int, band_sd: float) -> bool:
         """Snapshot i scores, on average at the run's n, within band_sd SDs of what real data scores there:

@@ -34,11 +34,13 @@ STOP_VERDICTS = ("plateaued", "converged", "getting worse")
 the best one kept (Keras' EarlyStopping likewise stops on 'no improvement', worse included)."""
 
 
-def stop_streak(began: Optional[int], verdict: str, step: int) -> Optional[int]:
+def stop_streak(began: Optional[int], verdict: str, step: int, basis: str = "quality") -> Optional[int]:
     """Where the current streak of stop calls began, after the verdict at this evaluation (None: no
     streak). `--early-stop N` counts from there, not from the step the plateau is dated to: a plateau
-    dated back 1,000 steps would otherwise stop the run at the first call."""
-    if verdict not in STOP_VERDICTS:
+    dated back 1,000 steps would otherwise stop the run at the first call. 'Getting worse' counts only
+    when the quality measure says so: a rising estimate alone can come with improving samples, and a run
+    without a quality measure has no best snapshot to fall back to."""
+    if verdict not in STOP_VERDICTS or (verdict == "getting worse" and basis != "quality"):
         return None
     return step if began is None else began
 
@@ -106,8 +108,9 @@ def advise(metrics: pd.DataFrame, evals: Optional[pd.DataFrame] = None, snapshot
     advice = _advise_on_quality(trend, metrics, numbers, warnings, eval_samples)
     if advice.verdict == "converged" and change and change.unstable:
         # an estimate near zero whose noise exceeds it is what samples that match the data look like,
-        # not a critic far from optimal: the warning would contradict the verdict beside it
+        # not a critic far from optimal, and its ranks are noise: neither a warning nor a disagreement
         advice.warnings = [w for w in advice.warnings if not w.startswith(UNSTABLE_WARNING)]
+        return advice
     note = _disagreement(trend, metrics, change)
     if note:
         advice.headline += " " + note

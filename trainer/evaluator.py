@@ -102,10 +102,12 @@ class Evaluator:
             return None
         a = advise(runfiles.read_metrics(self.run_dir), runfiles.read_evals(self.run_dir),
                    eval_samples=self.cfg.eval_samples)
-        self.stop_called_at = stop_streak(self.stop_called_at, a.verdict, step)
+        self.stop_called_at = stop_streak(self.stop_called_at, a.verdict, step, a.basis)
         if self.stop_called_at is None:
             return None
         flat = step - self.stop_called_at
         if flat < self.cfg.early_stop:
             return None
-        return f"early stop: {a.verdict} for {flat} steps; the best snapshot is step {self.best_step}"
+        best = (f"the best snapshot is step {self.best_step}" if self.best_step is not None
+                else "no quality measure chose a best snapshot: the latest is kept")
+        return f"early stop: the advisor has said stop for {flat} steps (now: {a.verdict}); {best}"
