@@ -54,8 +54,8 @@ def advice_card(run_dir: Path) -> None:
     for w in adv.warnings:
         st.warning(w, icon=":material/warning:")
     c = st.columns(4)
-    c[0].metric("Verdict", adv.verdict, help="too early, improving, plateaued, converged (at the measure's noise floor), getting worse, "
-                 "unstable, diverged")
+    c[0].metric("Verdict", adv.verdict, help="too early, improving, plateaued, converged (at the measure's "
+                "noise floor), getting worse, unstable, diverged")
     if "relative change over window" in adv.numbers:
         c[1].metric("Change over window", f"{adv.numbers['relative change over window']:+.1%}",
                     help=f"median estimate, second half vs first half of the last "
