@@ -103,6 +103,12 @@ class Row:
     draws: list = field(default_factory=list)  # the same run's calls on other draws of its evaluations
     patience: dict = field(default_factory=dict)  # {N: where --early-stop N stops, lost, ok, saved}
 
+    @property
+    def stop_ok(self) -> bool:
+        """Where it stopped, quality was within 10% of the best or its noise (within_noise holds both), or
+        at the floor."""
+        return self.within_noise or self.at_floor
+
 
 def stop_flips(verdicts: list[str]) -> int:
     """How often the answer to "should I stop?" went back from yes (plateaued, converged, getting worse) to no."""
@@ -111,13 +117,13 @@ def stop_flips(verdicts: list[str]) -> int:
 
 def draw_summary(r: Row) -> dict:
     """What one draw of a run's evaluations made of it: the figures the noise table compares."""
-    return {"stop": r.early_stop_step, "lost": r.lost, "ok": r.lost <= REL_TOL or r.within_noise or r.at_floor,
+    return {"stop": r.early_stop_step, "lost": r.lost, "ok": r.stop_ok,
             "saved": r.saved, "premature": r.premature_plateau, "flips": stop_flips(r.verdicts),
             "false_worse": r.false_worse, "changes_per_1k": r.changes_per_1k}
 
 
-def replay(run: Path, n: int, evals: pd.DataFrame | None = None) -> list[tuple[int, str, int | None]]:
-    """(step, verdict, since) at every evaluation, from the tables as they stood then (the run's own
+def replay(run: Path, n: int, evals: pd.DataFrame | None = None) -> list[tuple[int, str, str]]:
+    """(step, verdict, basis) at every evaluation, from the tables as they stood then (the run's own
     evaluations, or `evals`: another draw of them)."""
     m, ev = rf.read_metrics(run), rf.read_evals(run) if evals is None else evals
     snaps = [s for s, _ in rf.list_snapshots(run)]
@@ -125,7 +131,7 @@ def replay(run: Path, n: int, evals: pd.DataFrame | None = None) -> list[tuple[i
     for step in ev["step"]:
         a = advise(m[m.step <= step], ev[ev.step <= step], [s for s in snaps if s <= step], "running",
                    eval_samples=n)
-        out.append((int(step), a.verdict, a.since_step))
+        out.append((int(step), a.verdict, a.basis))
     return out
 
 
@@ -183,11 +189,11 @@ def score(algo: str, data: str, budget: int, run: Path, n: int, early_stop: int,
                patience=patience)
 
 
-def early_stop_step(verdicts: list[tuple[int, str, int | None]], early_stop: int) -> int | None:
+def early_stop_step(verdicts: list[tuple[int, str, str]], early_stop: int) -> int | None:
     """Where `--early-stop N` ends the run, as the evaluator does: N steps into a streak of stop calls."""
     streak = None
-    for s, v, _ in verdicts:
-        streak = stop_streak(streak, v, s)
+    for s, v, basis in verdicts:
+        streak = stop_streak(streak, v, s, basis)
         if streak is not None and s - streak >= early_stop:
             return s
     return None

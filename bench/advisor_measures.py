@@ -33,13 +33,13 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
 from bench.advisor import score  # noqa: E402
+from bench.advisor_redraw import evaluator_draw  # noqa: E402
 from bench.advisor_truth import scored_toy_runs, truth_curve  # noqa: E402
 from trainer import TrainConfig  # noqa: E402
 from trainer import runfiles as rf  # noqa: E402
 from trainer.artifacts import load_generator  # noqa: E402
 from trainer.data import load_data  # noqa: E402
 from trainer.evaluate import w1_exact  # noqa: E402
-from trainer.evaluator import FLOOR_REPEATS  # noqa: E402
 
 DIRECTIONS = 64
 _ANGLES = np.pi * np.arange(DIRECTIONS) / DIRECTIONS
@@ -70,8 +70,7 @@ def draw_evals(run: Path, cfg: TrainConfig, ev: pd.DataFrame, steps: list[int], 
     g = torch.Generator().manual_seed(seed)
     sets = []
     for _ in range(pairs):
-        z = torch.randn(n, cfg.latent_dim, generator=g)
-        reference, others = data.evaluation_sets(n, FLOOR_REPEATS, g)
+        z, reference, others = evaluator_draw(cfg, data, g, n)
         sets.append((z, reference.double().numpy(), [o.double().numpy() for o in others]))
     floors = np.mean([[fn(ref, o) for o in others] for _, ref, others in sets], axis=0)
     values, seconds = [], []
@@ -100,7 +99,7 @@ def compare(run: Path, draws: int, early_stop: int) -> None:
             rhos.append(table["w1_exact"].corr(t, method="spearman"))
             levels.append((table["w1_exact"].iloc[-len(steps) // 3:].median(), table["floor"].iloc[0]))
             rows.append(score(cfg.algo, cfg.data, cfg.steps, run, cfg.eval_samples, early_stop, 0.0, evals=table))
-        ok = sum(r.lost <= 0.10 or r.within_noise or r.at_floor for r in rows)
+        ok = sum(r.stop_ok for r in rows)
         stops = ", ".join(f"{r.early_stop_step:,}" if r.early_stop_step else "never" for r in rows)
         level, floor = np.median(levels, axis=0)
         print(f"| {run.name} | {name} | {statistics.median(secs) * 1000:.0f} ms | {np.median(rhos):.2f} | "

@@ -39,18 +39,29 @@ def redrawn_evals(run: Path, draws: int) -> list[pd.DataFrame]:
     snaps = [s for s, _ in rf.list_snapshots(run)]
     ev = rf.read_evals(run)
     steps = [s for s in snaps if s in set(ev["step"])]
-    cached, key = run / "redraws.parquet", (cfg.eval_samples, SEED0, FLOOR_REPEATS)
+    cached = run / "redraws.parquet"
+    key = {"n": cfg.eval_samples, "seed0": SEED0, "floor_repeats": FLOOR_REPEATS}
+    key_cols = tuple(key)
     if cached.exists():
         old = pd.read_parquet(cached)
-        if sorted(old["draw"].unique()) == list(range(draws)) and sorted(old["step"].unique()) == steps \
-                and tuple(int(old[c].iloc[0]) for c in ("n", "seed0", "floor_repeats")) == key:
-            return [d.drop(columns=["draw", "n", "seed0", "floor_repeats"]).reset_index(drop=True)
+        if all(c in old for c in key_cols) and tuple(int(old[c].iloc[0]) for c in key_cols) == tuple(key.values()) \
+                and sorted(old["draw"].unique()) == list(range(draws)) and sorted(old["step"].unique()) == steps:
+            return [d.drop(columns=["draw", *key_cols]).reset_index(drop=True)
                     for _, d in old.groupby("draw")]
     tables = [_one_draw(run, cfg, steps, ev, SEED0 + d) for d in range(draws)]
-    both = pd.concat([t.assign(draw=d, n=key[0], seed0=key[1], floor_repeats=key[2]) for d, t in enumerate(tables)],
+    both = pd.concat([t.assign(draw=d, **key) for d, t in enumerate(tables)],
                      ignore_index=True)
     rf.atomic_write_parquet(cached, both)
     return tables
+
+
+def evaluator_draw(cfg: TrainConfig, data, g: torch.Generator, n: int) -> tuple[torch.Tensor, torch.Tensor,
+                                                                               list[torch.Tensor]]:
+    """(latents, reference, FLOOR_REPEATS other real samples) of n each, drawn from g in the order
+    trainer/evaluator.py draws them: what one evaluator holds fixed for a whole run."""
+    z = torch.randn(n, cfg.latent_dim, generator=g)
+    reference, others = data.evaluation_sets(n, FLOOR_REPEATS, g)
+    return z, reference, others
 
 
 @torch.no_grad()
@@ -58,9 +69,7 @@ def _one_draw(run: Path, cfg: TrainConfig, steps: list[int], ev: pd.DataFrame, s
     """The run's evals table with its quality columns and floor replaced by one new evaluator's."""
     cpu = torch.device("cpu")
     data = load_data(cfg, cpu)
-    g = torch.Generator().manual_seed(seed)
-    z = torch.randn(cfg.eval_samples, cfg.latent_dim, generator=g)
-    reference, others = data.evaluation_sets(cfg.eval_samples, FLOOR_REPEATS, g)
+    z, reference, others = evaluator_draw(cfg, data, torch.Generator().manual_seed(seed), cfg.eval_samples)
     if cfg.is_toy:
         floor = toy_floor(cfg.data, reference, others)
 
