@@ -38,6 +38,29 @@ def test_swissroll_is_in_range():
     assert r.min() > 1.5 * np.pi - 1.5 and r.max() < 4.5 * np.pi + 1.5
 
 
+def test_a_balanced_sample_gives_every_mode_its_share_and_keeps_the_distribution():
+    g = torch.Generator().manual_seed(0)
+    for name, k in (("gaussians8", 8), ("gaussians25", 25)):
+        data, c = ToyData(name, CPU), toy_centres(name).double().numpy()
+        x = data.sample(1000, g, balanced=True).double().numpy()
+        counts = np.bincount(np.linalg.norm(x[:, None] - c[None], axis=2).argmin(1), minlength=k)
+        assert counts.max() - counts.min() <= 1  # n / K each, to within one
+        assert not torch.equal(data.sample(1000, g, balanced=True), data.sample(1000, g, balanced=True))
+    roll = ToyData("swissroll", CPU)
+    t = roll.sample(2000, g, balanced=True).norm(dim=1).numpy() * 7.5  # ~ the roll's parameter, plus noise
+    assert t.min() > 1.5 * np.pi - 1.5 and t.max() < 4.5 * np.pi + 1.5
+    # one draw per stratum: how many points fall in the roll's middle tenth varies far less than with
+    # independent draws (only the noise moves points across the tenth's edges)
+    def middle_tenth(balanced: bool) -> float:
+        r = roll.sample(2000, g, balanced=balanced).norm(dim=1).numpy() * 7.5
+        return float(((r > 2.85 * np.pi) & (r < 3.15 * np.pi)).sum())
+    spread = {b: np.std([middle_tenth(b) for _ in range(30)]) for b in (True, False)}
+    assert spread[True] < 0.6 * spread[False]
+    # the mixture's balanced samples are still the mixture: W1 to an independent sample at the floor's level
+    real = ToyData("gaussians8", CPU).sample(1000, g).numpy()
+    assert w1_exact(real, ToyData("gaussians8", CPU).sample(1000, g, balanced=True).numpy()) < 0.15
+
+
 def test_mode_coverage_and_w1_on_known_sets():
     torch.manual_seed(0)
     real = ToyData("gaussians8", CPU).sample(1000).numpy()

@@ -60,22 +60,33 @@ class ToyData:
         self.centres = c.to(device) if c is not None else None
         self.shape = (2,)
 
-    def sample(self, n: int, generator: Optional[torch.Generator] = None) -> torch.Tensor:
-        """n fresh points on the device; with a (CPU) `generator`, drawn from it, not from the global RNG."""
+    def sample(self, n: int, generator: Optional[torch.Generator] = None, balanced: bool = False) -> torch.Tensor:
+        """n fresh points on the device; with a (CPU) `generator`, drawn from it, not from the global RNG.
+
+        balanced: stratified, not independent -- every mixture component gets n / K points (to within
+        one), the swiss roll's position along the roll one draw in each of n equal strata. The sample
+        then carries no mode-weight noise: on gaussians8 at n = 1,000 that noise is most of what
+        exact W1 between two real samples measures (bench/advisor_measures.py)."""
         if generator is None:
-            return self._draw(n, self.device, self.centres, None)
+            return self._draw(n, self.device, self.centres, None, balanced)
         centres = self.centres.cpu() if self.centres is not None else None
-        return self._draw(n, torch.device("cpu"), centres, generator).to(self.device)
+        return self._draw(n, torch.device("cpu"), centres, generator, balanced).to(self.device)
 
     def _draw(self, n: int, d: torch.device, centres: Optional[torch.Tensor],
-              g: Optional[torch.Generator]) -> torch.Tensor:
+              g: Optional[torch.Generator], balanced: bool = False) -> torch.Tensor:
         if self.name == "swissroll":
             # sklearn.datasets.make_swiss_roll(noise=0.25), axes 0 and 2, / 7.5
-            t = 1.5 * math.pi * (1 + 2 * torch.rand(n, device=d, generator=g))
+            u = torch.rand(n, device=d, generator=g)
+            if balanced:
+                u = (torch.randperm(n, device=d, generator=g) + u) / n
+            t = 1.5 * math.pi * (1 + 2 * u)
             x = torch.stack([t * torch.cos(t), t * torch.sin(t)], 1)
             return (x + 0.25 * torch.randn(n, 2, device=d, generator=g)) / 7.5
         raw_sigma, scale = (0.02, 1.414) if self.name == "gaussians8" else (0.05, 2.828)
-        idx = torch.randint(len(centres), (n,), device=d, generator=g)
+        if balanced:
+            idx = torch.randperm(n, device=d, generator=g) % len(centres)
+        else:
+            idx = torch.randint(len(centres), (n,), device=d, generator=g)
         return centres[idx] + raw_sigma * torch.randn(n, 2, device=d, generator=g) / scale
 
     def evaluation_sets(self, n: int, k: int, generator: torch.Generator) -> tuple[torch.Tensor, list[torch.Tensor]]:
