@@ -12,12 +12,18 @@ per run and measure: one evaluation's time, how well one draw ranks the snapshot
 
 The candidates spend the evaluation budget differently (the issue: "more points, repeated draws, or
 a cheaper estimator where you show it agrees"): exact W1 at n = 1,000 (the trainer's), the mean of two
-such pairs, and sliced W1 at n = 20,000 over 64 fixed directions (sorting is cheap, so n can be large).
+such pairs, sliced W1 at n = 20,000 over 64 fixed directions (sorting is cheap, so n can be large), and
+exact W1 at n = 1,000 on *balanced* samples: a stratified reference (every mode n / K points; the swiss
+roll one point per stratum of its length) and quasi-random latents (scrambled Sobol points through the
+normal quantile), so that neither side carries the multinomial mode-weight noise that dominates W1
+between two independent samples of a mixture; its floor is a balanced reference against other balanced
+real samples, what a generator with the data's exact mode weights scores.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
 import statistics
@@ -40,6 +46,7 @@ from trainer import runfiles as rf  # noqa: E402
 from trainer.artifacts import load_generator  # noqa: E402
 from trainer.data import load_data  # noqa: E402
 from trainer.evaluate import w1_exact  # noqa: E402
+from trainer.evaluator import FLOOR_REPEATS  # noqa: E402
 
 DIRECTIONS = 64
 _ANGLES = np.pi * np.arange(DIRECTIONS) / DIRECTIONS
@@ -52,11 +59,28 @@ def sliced_w1(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(np.sort(a @ _UNIT, axis=0) - np.sort(b @ _UNIT, axis=0)).mean())
 
 
-# name: (distance, points per side, independent pairs averaged)
-CANDIDATES: dict[str, tuple[Callable[[np.ndarray, np.ndarray], float], int, int]] = {
-    "exact W1, n = 1,000": (w1_exact, 1000, 1),
-    "exact W1, 2 x 1,000": (w1_exact, 1000, 2),
-    "sliced W1, n = 20,000": (sliced_w1, 20_000, 1),
+def quasi_normal(n: int, dim: int, g: torch.Generator) -> torch.Tensor:
+    """n latents that fill N(0, I) evenly: scrambled Sobol points (scramble seeded from g) through the
+    normal quantile function."""
+    seed = int(torch.randint(2 ** 31 - 1, (1,), generator=g))
+    u = torch.quasirandom.SobolEngine(dim, scramble=True, seed=seed).draw(n, dtype=torch.float64)
+    return (math.sqrt(2) * torch.erfinv(2 * u.clamp(1e-9, 1 - 1e-9) - 1)).float()
+
+
+def balanced_draw(cfg: TrainConfig, data, g: torch.Generator, n: int) -> tuple[torch.Tensor, torch.Tensor,
+                                                                            list[torch.Tensor]]:
+    """(latents, reference, FLOOR_REPEATS other real samples) as evaluator_draw, balanced: quasi-random
+    latents, stratified real samples."""
+    z = quasi_normal(n, cfg.latent_dim, g)
+    return z, data.sample(n, g, balanced=True), [data.sample(n, g, balanced=True) for _ in range(FLOOR_REPEATS)]
+
+
+# name: (distance, points per side, independent pairs averaged, balanced samples)
+CANDIDATES: dict[str, tuple[Callable[[np.ndarray, np.ndarray], float], int, int, bool]] = {
+    "exact W1, n = 1,000": (w1_exact, 1000, 1, False),
+    "exact W1, 2 x 1,000": (w1_exact, 1000, 2, False),
+    "sliced W1, n = 20,000": (sliced_w1, 20_000, 1, False),
+    "exact W1, n = 1,000, balanced": (w1_exact, 1000, 1, True),
 }
 
 
@@ -65,12 +89,12 @@ def draw_evals(run: Path, cfg: TrainConfig, ev: pd.DataFrame, steps: list[int], 
                seed: int) -> tuple[pd.DataFrame, float]:
     """(the run's evals with w1_exact and the floor replaced by this draw of the candidate, seconds per
     evaluation). The candidate's values go in the w1_exact column: the advisor reads that column."""
-    fn, n, pairs = CANDIDATES[name]
+    fn, n, pairs, balanced = CANDIDATES[name]
     data = load_data(cfg, torch.device("cpu"))
     g = torch.Generator().manual_seed(seed)
     sets = []
     for _ in range(pairs):
-        z, reference, others = evaluator_draw(cfg, data, g, n)
+        z, reference, others = (balanced_draw if balanced else evaluator_draw)(cfg, data, g, n)
         sets.append((z, reference.double().numpy(), [o.double().numpy() for o in others]))
     floors = np.mean([[fn(ref, o) for o in others] for _, ref, others in sets], axis=0)
     values, seconds = [], []
@@ -85,13 +109,13 @@ def draw_evals(run: Path, cfg: TrainConfig, ev: pd.DataFrame, steps: list[int], 
     return out.reset_index(drop=True), statistics.median(seconds)
 
 
-def compare(run: Path, draws: int, early_stop: int) -> None:
+def compare(run: Path, draws: int, early_stop: int, measures: list[str]) -> None:
     cfg = TrainConfig.load(run / "config.json").resolved()
     truth = truth_curve(run, cfg.data)
     ev = rf.read_evals(run)
     steps = [int(s) for s in truth.steps if s in set(ev["step"])]
     t = pd.Series(truth.means[np.searchsorted(truth.steps, steps)])
-    for name in CANDIDATES:
+    for name in measures:
         rows, rhos, secs, levels = [], [], [], []
         for d in range(draws):
             table, sec = draw_evals(run, cfg, ev, steps, name, 20_000 + d)
@@ -113,6 +137,8 @@ def main(argv=None) -> None:
     ap.add_argument("--runs", type=Path, required=True, help="bench.advisor's --out: runs with their truth.json")
     ap.add_argument("--draws", type=int, default=4, help="independent evaluators per measure")
     ap.add_argument("--early-stop", type=int, default=500)
+    ap.add_argument("--measures", nargs="+", choices=list(CANDIDATES), default=list(CANDIDATES),
+                    metavar="NAME", help="measures to compare (default: all): " + "; ".join(CANDIDATES))
     args = ap.parse_args(argv)
     try:
         runs = scored_toy_runs(args.runs)
@@ -124,7 +150,7 @@ def main(argv=None) -> None:
           f"| --early-stop {args.early_stop} stops at | within 10% / noise / floor | budget saved | premature stop calls |")
     print("|---|---|---|---|---|---|---|---|---|")
     for run in runs:
-        compare(run, args.draws, args.early_stop)
+        compare(run, args.draws, args.early_stop, args.measures)
 
 
 if __name__ == "__main__":
