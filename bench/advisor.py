@@ -15,7 +15,9 @@ running median of three snapshots (the minimum of many noisy values is biased lo
 "at the floor" when the measure the run has cannot tell it from real data: its mean over eight
 paired draws at the run's own n (1,000) within FLOOR_BAND_SD SDs of what real data scores there (the
 band in which the advisor calls a run converged; the issue's "or within the measure's noise floor").
-Per run the table gives the best and its step, where the advisor first said stop (plateaued,
+Per run the table gives the best and its step, whether the run converges in its budget (the truth
+within 10% of its best by half the budget and still there at the end: the runs the targets are for),
+where the advisor first said stop (plateaued,
 converged or getting worse),
 where `--early-stop N` would have stopped, the quality lost there and in the snapshot the run keeps
 as its best by then (what the user is left with), the share of the budget saved, verdict changes per
@@ -58,6 +60,10 @@ from trainer.quality_trend import FLOOR_BAND_SD  # noqa: E402
 FULL = [
     ("wgan-gp", "gaussians8", 5000, {}),
     ("wgan", "gaussians8", 10000, {}),  # clipping: a slow second fall after 3,500 (5,000 ended in it)
+    ("wgan", "gaussians8", 10000, {"seed": 1}),  # ...the same on other seeds and with a longer decay
+    ("wgan", "gaussians8", 10000, {"lr_decay_steps": 4000}),
+    ("wgan", "gaussians8", 10000, {"lr_decay_steps": 4000, "seed": 1}),
+    ("wgan", "gaussians8", 10000, {"lr_decay_steps": 4000, "seed": 2}),
     ("gan", "gaussians8", 4000, {}),
     ("wgan-gp", "gaussians25", 6000, {}),
     ("wgan", "gaussians25", 4000, {}),
@@ -99,9 +105,16 @@ class Row:
     premature_plateau: int  # stop calls while the truth still improved by more than 10% and its noise, off the floor
     verdicts: list
     seconds: float
+    converges: bool = False  # truth: within 10% of its best by half the budget, and still at the end
     run: str = ""
+    variant: str = ""  # settings other than the defaults, as the tables show them
     draws: list = field(default_factory=list)  # the same run's calls on other draws of its evaluations
     patience: dict = field(default_factory=dict)  # {N: where --early-stop N stops, lost, ok, saved}
+
+    @property
+    def label(self) -> str:
+        """The data column of the tables: the dataset and any settings the row changed."""
+        return f"{self.data} ({self.variant})" if self.variant else self.data
 
     @property
     def stop_ok(self) -> bool:
@@ -155,6 +168,9 @@ def score(algo: str, data: str, budget: int, run: Path, n: int, early_stop: int,
         return bool(v <= best + max(REL_TOL * best, 2 * truth.diff_se(i, best_i)))
 
     converged = int(steps[next(i for i in range(len(q)) if near_best(i) and near_best(i, level[i]))])
+    # the runs the issue's targets are for: a budget of at least twice where quality stopped improving,
+    # with quality still near its best at the end (not a run that peaked and then fell apart)
+    converges = converged <= budget // 2 and near_best(len(q) - 1, level[-1])
     verdicts = replay(run, n, evals)
     stops = [s for s, v, _ in verdicts if v in STOP_VERDICTS]
     first_stop = stops[0] if stops else None
@@ -186,7 +202,7 @@ def score(algo: str, data: str, budget: int, run: Path, n: int, early_stop: int,
                at_floor(i_kept),
                1 - (es or budget) / budget,
                1000 * changes / budget, false_worse, premature, [v for _, v, _ in verdicts], seconds,
-               patience=patience)
+               converges=converges, patience=patience)
 
 
 def early_stop_step(verdicts: list[tuple[int, str, str]], early_stop: int) -> int | None:
@@ -202,10 +218,11 @@ def early_stop_step(verdicts: list[tuple[int, str, str]], early_stop: int) -> in
 def bench_one(algo: str, data: str, budget: int, extra: dict, out: Path, early_stop: int,
               seed: int = 0) -> Row:
     every = extra.pop("eval_every", 250)
+    seed = extra.pop("seed", seed)
+    variant = [f"{k.replace('_', '-')}{v}" for k, v in extra.items()] + ([f"seed{seed}"] if seed else [])
     cfg = TrainConfig(algo=algo, data=data, steps=budget, eval_every=every, snapshot_every=every,
                       max_snapshots=budget // every + 2, sample_every=max(every, budget // 20), progress=False,
-                      run_dir=str(out / f"{algo}-{data}" if seed == 0 else out / f"{algo}-{data}-seed{seed}"),
-                      seed=seed, **extra)
+                      run_dir=str(out / "-".join([algo, data] + variant)), seed=seed, **extra)
     run, t = Path(cfg.run_dir), time.time()
     done = rf.read_json(run / "status.json") if (run / "status.json").exists() else {}
     if done.get("state") == "finished" and done.get("step") == budget:  # trained before: score it again
@@ -215,6 +232,8 @@ def bench_one(algo: str, data: str, budget: int, extra: dict, out: Path, early_s
         train(cfg)
         row = score(algo, data, budget, run, cfg.eval_samples, early_stop, time.time() - t)
     row.run = str(run)
+    row.variant = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in extra.items()) + \
+        (f"{', ' if extra else ''}seed {seed}" if seed else "")
     return row
 
 
@@ -232,16 +251,17 @@ def noted(within_noise: bool, at_floor: bool) -> str:
 
 
 def print_table(rows: list[Row], early_stop: int) -> None:
-    print(f"| algo | data | budget | measure | best (step) | truth: within 10% from | first stop call | "
+    print(f"| algo | data | budget | measure | best (step) | truth: within 10% from | converges in budget | "
+          f"first stop call | "
           f"--early-stop {early_stop} stops at | quality lost there | best snapshot kept then: lost | budget saved | "
           f"verdict changes / 1k steps | false 'worse' | premature stop calls |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         stop = f"{r.early_stop_step:,}" if r.early_stop_step else "never"
         lost = f"{r.lost:+.1%}" + noted(r.within_noise, r.at_floor)
         kept = f"{r.kept_step:,}: {r.kept_lost:+.1%}" + noted(r.kept_within_noise, r.kept_at_floor)
-        print(f"| {r.algo} | {r.data} | {r.budget:,} | {r.measure} | {r.best:.4g} ({r.best_step:,}) | "
-              f"{r.converged_step:,} | {r.first_stop_call or 'never'} | {stop} | {lost} | {kept} | {r.saved:.0%} | "
+        print(f"| {r.algo} | {r.label} | {r.budget:,} | {r.measure} | {r.best:.4g} ({r.best_step:,}) | "
+              f"{r.converged_step:,} | {'yes' if r.converges else 'no'} | {r.first_stop_call or 'never'} | {stop} | {lost} | {kept} | {r.saved:.0%} | "
               f"{r.changes_per_1k:.2f} | {r.false_worse} | {r.premature_plateau} |", flush=True)
 
 
@@ -253,7 +273,7 @@ def print_noise_table(rows: list[Row], early_stop: int) -> None:
     for r in rows:
         d = r.draws
         stops = ", ".join(f"{x['stop']:,}" if x["stop"] else "never" for x in d)
-        print(f"| {r.algo} | {r.data} | {len(d)} | {stops} | "
+        print(f"| {r.algo} | {r.label} | {len(d)} | {stops} | "
               f"{min(x['lost'] for x in d):+.0%} to {max(x['lost'] for x in d):+.0%} | "
               f"{sum(x['ok'] for x in d)} of {len(d)} | {min(x['saved'] for x in d):.0%}-{max(x['saved'] for x in d):.0%} | "
               f"{' '.join(str(x['premature']) for x in d)} | {' '.join(str(x['flips']) for x in d)} | "
@@ -270,7 +290,7 @@ def print_patience_table(rows: list[Row]) -> None:
             x = r.patience[N]
             where = f"{x['stop']:,}" if x["stop"] else "never"
             cells.append(f"{where}: {x['lost']:+.0%}{'' if x['ok'] else ' (not ok)'}, saves {x['saved']:.0%}")
-        print(f"| {r.algo} | {r.data} | {r.budget:,} | " + " | ".join(cells) + " |", flush=True)
+        print(f"| {r.algo} | {r.label} | {r.budget:,} | " + " | ".join(cells) + " |", flush=True)
 
 
 def main(argv=None) -> list[Row]:

@@ -58,6 +58,7 @@ def test_the_advisor_stops_a_converged_run_where_quality_stopped_improving(tmp_p
     from bench.advisor import main
 
     (row,) = main(["--quick", "--out", str(tmp_path)])
+    assert row.converges, row  # the run the targets are for: its quality settles by half the budget
     assert row.early_stop_step is not None, row
     assert row.lost <= 0.10 or row.within_noise, row
     assert row.saved >= 0.30, row
