@@ -248,11 +248,13 @@ def figure(builder: str, key: tuple, frames: dict, columns, **options):
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _advice(key: tuple, snaps: tuple[int, ...], state: str, n: Optional[int], _m: pd.DataFrame, _ev: pd.DataFrame):
+def _advice(key: tuple, snaps: tuple[int, ...], state: str, n: Optional[int], algo: Optional[str],
+            _m: pd.DataFrame, _ev: pd.DataFrame):
     from trainer.advice import advise, decimate, estimate_tracks_quality
 
     m = decimate(_m)  # once: both would otherwise reduce the same million rows (a no-op when short)
-    return advise(m, _ev, snapshot_steps=snaps, state=state, eval_samples=n), estimate_tracks_quality(m, _ev)
+    return (advise(m, _ev, snapshot_steps=snaps, state=state, eval_samples=n, algo=algo),
+            estimate_tracks_quality(m, _ev))
 
 
 def advice(run_dir: Path):
@@ -262,5 +264,7 @@ def advice(run_dir: Path):
     snaps = tuple(s for s, _ in rf.list_snapshots(run_dir))
     st_ = status(run_dir)
     state = "diverged" if st_.get("diverged_at") is not None else st_["effective_state"]
-    n = (config(run_dir) or {}).get("eval_samples")  # "as close as the measure can tell at n = ..."
-    return _advice(run_key(run_dir), snaps, state, n if isinstance(n, int) else None, m, ev)
+    cfg = config(run_dir) or {}
+    n, algo = cfg.get("eval_samples"), cfg.get("algo")  # "as close as the measure can tell at n = ..."
+    return _advice(run_key(run_dir), snaps, state, n if isinstance(n, int) else None,
+                   algo if isinstance(algo, str) else None, m, ev)

@@ -191,6 +191,22 @@ def test_quality_getting_worse_names_the_best_step_and_its_snapshot():
     assert advise(run(NOISY_FLAT), ev).verdict != "getting worse"
 
 
+def test_a_clipped_wgans_plateau_warns_that_it_may_be_a_pause():
+    """The benchmark found clipped WGANs improving again after most plateau calls: the verdict stays (it is
+    what the measure shows), the promise that training longer will not help does not."""
+    def q(s):
+        return np.where(s < 1000, 0.5 - 0.3 * s / 1000, 0.2)
+
+    long_flat = np.r_[FLAT_AFTER, 0.4 + 0.01 * rng.standard_normal(1000)]
+    ev = trajectory(q, last=3000, noise=0.01, floor=0.05, floor_sd=0.01)
+    plain, clipped, gp = (advise(run(long_flat[:3000]), ev, algo=a) for a in (None, "wgan", "wgan-gp"))
+    assert plain.verdict == clipped.verdict == gp.verdict == "plateaued", (plain, clipped)
+    assert "unlikely to help" in plain.headline and plain.headline == gp.headline
+    assert "unlikely to help" not in clipped.headline
+    assert "weight clipping often pauses" in clipped.headline and "bench/README.md" in clipped.headline
+    assert clipped.headline.startswith(plain.headline.split("Training longer")[0])  # the numbers stay
+
+
 def test_one_lucky_evaluation_neither_ends_a_plateau_nor_starts_one():
     flat = trajectory(lambda s: np.where(s < 1000, 0.5 - 0.3 * s / 1000, 0.2), noise=0.003)
     flat.loc[flat.index[-2], "w1_exact"] = 0.12  # one evaluation 40% below the level

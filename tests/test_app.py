@@ -221,6 +221,21 @@ def test_advisor_card_says_converged_at_the_noise_floor_with_the_evaluation_size
     assert "Should I stop?" in box and "as close to the data as w1_exact can tell at n = 1,000" in box, box
 
 
+def test_advisor_card_warns_that_a_clipped_wgans_plateau_may_be_a_pause(runs):
+    """config.json's algo reaches the advisor: a WGAN with clipping that has plateaued is told the benchmark's
+    finding (such runs often improve again) instead of 'training longer is unlikely to help'."""
+    d = write_fixture_run(runs, "clip", algo="wgan", n=3000, eval_every=250)
+    ev = rf.read_evals(d)
+    g = np.random.default_rng(3)
+    ev["w1_exact"] = np.where(ev["step"] < 1000, 0.5 - 0.3 * ev["step"] / 1000, 0.2) + 0.005 * g.standard_normal(len(ev))
+    ev["floor"], ev["floor_sd"] = 0.02, 0.003
+    rf.PartWriter(d / "evals", rf.EVAL_COLUMNS).write(ev)
+    at = app("monitor", run="clip")
+    assert {m.label: m.value for m in at.metric}["Verdict"] == "plateaued"
+    card = " ".join(str(e.value) for kind in ("warning", "info", "success", "error") for e in at.get(kind))
+    assert "weight clipping often pauses" in card and "unlikely to help" not in card, card
+
+
 def test_compare_page_shows_panels_steadiness_modes_and_samples_side_by_side(runs):
     write_fixture_run(runs, "g-wgan-gp", algo="wgan-gp", n=600)
     write_fixture_run(runs, "g-gan", algo="gan", n=600)

@@ -101,7 +101,7 @@ class Evaluator:
         if not self.cfg.early_stop:
             return None
         a = advise(runfiles.read_metrics(self.run_dir), runfiles.read_evals(self.run_dir),
-                   eval_samples=self.cfg.eval_samples)
+                   eval_samples=self.cfg.eval_samples, algo=self.cfg.algo)
         self.stop_called_at = stop_streak(self.stop_called_at, a.verdict, step, a.basis)
         if self.stop_called_at is None:
             return None
