@@ -47,9 +47,9 @@ def advice_card(run_dir: Path) -> None:
     from . import load
 
     adv, (rho_all, rho_last, q_col) = load.advice(run_dir)
+    stop = adv.verdict in ("plateaued", "converged") and not adv.numbers.get("plateau may be a pause")
     box = st.error if adv.verdict in ("diverged", "getting worse") else (
-        st.warning if adv.verdict == "unstable" else st.success if adv.verdict in ("plateaued", "converged")
-        else st.info)
+        st.warning if adv.verdict == "unstable" else st.success if stop else st.info)
     box(f"**Should I stop?** {adv.headline}", icon=VERDICT_ICONS.get(adv.verdict))
     for w in adv.warnings:
         st.warning(w, icon=":material/warning:")

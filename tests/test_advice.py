@@ -205,6 +205,7 @@ def test_a_clipped_wgans_plateau_warns_that_it_may_be_a_pause():
     assert "unlikely to help" not in clipped.headline
     assert "weight clipping often pauses" in clipped.headline and "bench/README.md" in clipped.headline
     assert clipped.headline.startswith(plain.headline.split("Training longer")[0])  # the numbers stay
+    assert clipped.numbers["plateau may be a pause"] and "plateau may be a pause" not in plain.numbers
 
 
 def test_one_lucky_evaluation_neither_ends_a_plateau_nor_starts_one():

@@ -130,6 +130,7 @@ def _pause_caveat(advice: Advice, algo: Optional[str]) -> Advice:
     """A clipped WGAN's plateau: what the benchmark found such plateaus to be, instead of 'unlikely to help'."""
     if advice.verdict == "plateaued" and algo == "wgan":
         advice.headline = advice.headline.replace(UNLIKELY_TO_HELP, CLIPPED_PAUSES)
+        advice.numbers["plateau may be a pause"] = True
     return advice
 
 
