@@ -219,10 +219,11 @@ def bench_one(algo: str, data: str, budget: int, extra: dict, out: Path, early_s
               seed: int = 0) -> Row:
     every = extra.pop("eval_every", 250)
     seed = extra.pop("seed", seed)
-    variant = [f"{k.replace('_', '-')}{v}" for k, v in extra.items()] + ([f"seed{seed}"] if seed else [])
+    changed = [(k, v) for k, v in extra.items()] + ([("seed", seed)] if seed else [])  # what the row changes
     cfg = TrainConfig(algo=algo, data=data, steps=budget, eval_every=every, snapshot_every=every,
                       max_snapshots=budget // every + 2, sample_every=max(every, budget // 20), progress=False,
-                      run_dir=str(out / "-".join([algo, data] + variant)), seed=seed, **extra)
+                      run_dir=str(out / "-".join([algo, data] + [f"{k.replace('_', '-')}{v}" for k, v in changed])),
+                      seed=seed, **extra)
     run, t = Path(cfg.run_dir), time.time()
     done = rf.read_json(run / "status.json") if (run / "status.json").exists() else {}
     if done.get("state") == "finished" and done.get("step") == budget:  # trained before: score it again
@@ -232,8 +233,7 @@ def bench_one(algo: str, data: str, budget: int, extra: dict, out: Path, early_s
         train(cfg)
         row = score(algo, data, budget, run, cfg.eval_samples, early_stop, time.time() - t)
     row.run = str(run)
-    row.variant = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in extra.items()) + \
-        (f"{', ' if extra else ''}seed {seed}" if seed else "")
+    row.variant = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in changed)
     return row
 
 

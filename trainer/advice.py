@@ -30,6 +30,8 @@ AGREE_RHO = 0.5
 
 VERDICTS = ("too early", "improving", "plateaued", "converged", "getting worse", "unstable", "diverged")
 STOP_VERDICTS = ("plateaued", "converged", "getting worse")
+"""What --early-stop counts: the verdicts that say more training will not give a better snapshot than
+the best one kept (Keras' EarlyStopping likewise stops on 'no improvement', worse included)."""
 
 UNLIKELY_TO_HELP = "Training longer is unlikely to help."
 CLIPPED_PAUSES = ("But a WGAN with weight clipping often pauses and then improves again: in the benchmark, six of "
@@ -37,8 +39,6 @@ CLIPPED_PAUSES = ("But a WGAN with weight clipping often pauses and then improve
                   "(bench/README.md). Look at the samples, or train on with a longer patience.")
 """Measured, not assumed: bench/advisor.py's clipped WGANs (gaussians8 on three seeds and two decays, digits)
 improved in slow drifts after pauses that the quality measure reads, correctly at the time, as plateaus."""
-"""What --early-stop counts: the verdicts that say more training will not give a better snapshot than
-the best one kept (Keras' EarlyStopping likewise stops on 'no improvement', worse included)."""
 
 
 def stop_streak(began: Optional[int], verdict: str, step: int, basis: str = "quality") -> Optional[int]:
