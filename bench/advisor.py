@@ -27,7 +27,10 @@ while quality still improved (by more than 10% and its noise, from where it was 
 A second table shows where `--early-stop` 500, 1,000 and 2,000 would stop each run (the price of
 patience); a third replays the advisor on --draws other draws of each run's evaluations (the same
 snapshots evaluated by independent evaluators: bench/advisor_redraw.py), so what evaluation noise
-alone decides is seen: where `--early-stop` lands draw by draw, and how often "stop" went back to "go".
+alone decides is seen: where `--early-stop` lands draw by draw, and how often "stop" went back to "go";
+a fourth replays it on the truth itself in place of the run's evaluations (Truth.as_evals), so a miss
+that no evaluator could have avoided, because quality itself had paused, is told from one that better
+evaluations would have.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from bench.advisor_redraw import redrawn_evals  # noqa: E402
+from bench.advisor_tables import print_noise_table, print_patience_table, print_table, print_truth_table  # noqa: E402
 from bench.advisor_truth import truth_curve  # noqa: E402
 from trainer import TrainConfig, train  # noqa: E402
 from trainer import runfiles as rf  # noqa: E402
@@ -110,6 +114,7 @@ class Row:
     variant: str = ""  # settings other than the defaults, as the tables show them
     draws: list = field(default_factory=list)  # the same run's calls on other draws of its evaluations
     patience: dict = field(default_factory=dict)  # {N: where --early-stop N stops, lost, ok, saved}
+    on_truth: dict = field(default_factory=dict)  # the advisor's calls replayed on the truth itself (draw_summary)
 
     @property
     def label(self) -> str:
@@ -237,60 +242,21 @@ def bench_one(algo: str, data: str, budget: int, extra: dict, out: Path, early_s
     return row
 
 
+def score_on_truth(row: Row, early_stop: int) -> None:
+    """The advisor replayed on the truth in place of the run's evaluations (Truth.as_evals): a stop that
+    misses here is not the run's evaluation noise, since the truth itself had not moved by then."""
+    run = Path(row.run)
+    ev = truth_curve(run, row.data).as_evals(rf.read_evals(run))
+    n = TrainConfig.load(run / "config.json").eval_samples
+    row.on_truth = draw_summary(score(row.algo, row.data, row.budget, run, n, early_stop, 0.0, evals=ev))
+
+
 def score_draws(row: Row, draws: int, early_stop: int) -> None:
     """The run's own evaluations and `draws` others (bench/advisor_redraw.py), each replayed and scored."""
     n = TrainConfig.load(Path(row.run) / "config.json").eval_samples
     row.draws = [draw_summary(row)] + [
         draw_summary(score(row.algo, row.data, row.budget, Path(row.run), n, early_stop, 0.0, evals=ev))
         for ev in redrawn_evals(Path(row.run), draws)]
-
-
-def noted(within_noise: bool, at_floor: bool) -> str:
-    """How a quality lost reads in the table: in the best's noise, or where real data scores."""
-    return " (in noise)" if within_noise else " (at the floor)" if at_floor else ""
-
-
-def print_table(rows: list[Row], early_stop: int) -> None:
-    print(f"| algo | data | budget | measure | best (step) | truth: within 10% from | converges in budget | "
-          f"first stop call | "
-          f"--early-stop {early_stop} stops at | quality lost there | best snapshot kept then: lost | budget saved | "
-          f"verdict changes / 1k steps | false 'worse' | premature stop calls |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        stop = f"{r.early_stop_step:,}" if r.early_stop_step else "never"
-        lost = f"{r.lost:+.1%}" + noted(r.within_noise, r.at_floor)
-        kept = f"{r.kept_step:,}: {r.kept_lost:+.1%}" + noted(r.kept_within_noise, r.kept_at_floor)
-        print(f"| {r.algo} | {r.label} | {r.budget:,} | {r.measure} | {r.best:.4g} ({r.best_step:,}) | "
-              f"{r.converged_step:,} | {'yes' if r.converges else 'no'} | {r.first_stop_call or 'never'} | {stop} | {lost} | {kept} | {r.saved:.0%} | "
-              f"{r.changes_per_1k:.2f} | {r.false_worse} | {r.premature_plateau} |", flush=True)
-
-
-def print_noise_table(rows: list[Row], early_stop: int) -> None:
-    """Per run, the run's own evaluations first, then each other draw of them."""
-    print(f"| algo | data | draws | --early-stop {early_stop} stops at | quality lost there | stops within 10% / "
-          "noise / floor | budget saved | premature stop calls | stop -> go flips | false 'worse' |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        d = r.draws
-        stops = ", ".join(f"{x['stop']:,}" if x["stop"] else "never" for x in d)
-        print(f"| {r.algo} | {r.label} | {len(d)} | {stops} | "
-              f"{min(x['lost'] for x in d):+.0%} to {max(x['lost'] for x in d):+.0%} | "
-              f"{sum(x['ok'] for x in d)} of {len(d)} | {min(x['saved'] for x in d):.0%}-{max(x['saved'] for x in d):.0%} | "
-              f"{' '.join(str(x['premature']) for x in d)} | {' '.join(str(x['flips']) for x in d)} | "
-              f"{' '.join(str(x['false_worse']) for x in d)} |", flush=True)
-
-
-def print_patience_table(rows: list[Row]) -> None:
-    """Per run, where each --early-stop N stops on the run's own evaluations: the price of patience."""
-    print("| algo | data | budget | " + " | ".join(f"--early-stop {N:,}" for N in PATIENCES) + " |")
-    print("|---|---|---|" + "---|" * len(PATIENCES))
-    for r in rows:
-        cells = []
-        for N in PATIENCES:
-            x = r.patience[N]
-            where = f"{x['stop']:,}" if x["stop"] else "never"
-            cells.append(f"{where}: {x['lost']:+.0%}{'' if x['ok'] else ' (not ok)'}, saves {x['saved']:.0%}")
-        print(f"| {r.algo} | {r.label} | {r.budget:,} | " + " | ".join(cells) + " |", flush=True)
 
 
 def main(argv=None) -> list[Row]:
@@ -317,6 +283,7 @@ def main(argv=None) -> list[Row]:
               flush=True)
         if args.draws:
             score_draws(r, args.draws, args.early_stop)
+        score_on_truth(r, args.early_stop)
     print()
     print_table(rows, args.early_stop)
     print("\nThe price of patience: the same calls under other --early-stop N (ok: within 10% of the best, "
@@ -326,6 +293,9 @@ def main(argv=None) -> list[Row]:
         print(f"\nEvaluation noise alone: each run's own evaluations, then {args.draws} other draws of them "
               "(bench/advisor_redraw.py)\n")
         print_noise_table(rows, args.early_stop)
+    print("\nThe advisor on the truth itself: each run's evaluations replaced by the truth's means (twice the "
+          "samples, eight paired draws)\n")
+    print_truth_table(rows, args.early_stop)
     (out / "advisor.json").write_text(json.dumps([asdict(r) for r in rows], indent=1, default=float))
     return rows
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+import pandas as pd
 import torch
 
 from trainer import runfiles as rf
@@ -63,6 +64,15 @@ class Truth:
     def diff_se(self, i: int, j: int) -> float:
         """Standard error of the difference between snapshots i and j, from their paired draws."""
         return float(np.std(self.draws[i] - self.draws[j], ddof=1) / np.sqrt(self.draws.shape[1]))
+
+    def as_evals(self, evals: pd.DataFrame) -> pd.DataFrame:
+        """The run's evaluation table at the snapshots' steps with the truth in place of its quality measure:
+        each snapshot's mean over the paired draws, and real data's floor with the SD of such a mean. What
+        the advisor would have read from an evaluator with 16 times the samples (twice n, eight draws)."""
+        out = evals[evals["step"].isin(self.steps)].reset_index(drop=True)
+        out[self.name] = out["step"].map(dict(zip(self.steps.tolist(), self.means)))
+        out["floor"], out["floor_sd"] = self.floor, self.floor_sd / np.sqrt(self.draws.shape[1])
+        return out
 
 
 def scored_toy_runs(folder: Path) -> list[Path]:

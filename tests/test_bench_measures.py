@@ -32,3 +32,18 @@ def test_a_balanced_draw_measures_a_generator_with_the_datas_mode_weights_near_z
     skewed[:100] = toy_centres("gaussians8")[0]
     assert w1_exact(ref, skewed.double().numpy()) > 5 * balanced_floor
     assert sliced_w1(ref, ref) == 0.0
+
+
+def test_the_truth_as_evaluations_is_what_the_advisor_reads_in_place_of_the_runs_own():
+    from bench.advisor_truth import Truth
+    import pandas as pd
+
+    draws = np.array([[0.30, 0.32], [0.20, 0.22], [0.10, 0.12]])  # 3 snapshots, 2 paired draws
+    truth = Truth("w1_exact", np.array([250, 500, 750]), draws, 0.06, 0.02)
+    evals = pd.DataFrame({"step": [250, 500, 600, 750], "w1_exact": [0.5, 0.4, 0.35, 0.3], "modes": [1, 2, 3, 4],
+                          "floor": 0.09, "floor_sd": 0.03})
+    out = truth.as_evals(evals)
+    assert out["step"].tolist() == [250, 500, 750]  # only where a snapshot was scored
+    assert np.allclose(out["w1_exact"], [0.31, 0.21, 0.11]) and out["modes"].tolist() == [1, 2, 4]
+    assert np.allclose(out["floor"], 0.06) and np.allclose(out["floor_sd"], 0.02 / np.sqrt(2))
+    assert evals["w1_exact"].tolist() == [0.5, 0.4, 0.35, 0.3]  # the run's own table is left as it was

@@ -73,6 +73,9 @@ def test_the_advisor_stops_a_converged_run_where_quality_stopped_improving(tmp_p
     for d in row.draws:
         assert d["stop"] is not None and d["ok"] and d["saved"] >= 0.30, row.draws
         assert d["flips"] == 0 and d["false_worse"] == 0, row.draws
+    # and replayed on the truth itself in place of the run's evaluations, it stops there as well
+    t = row.on_truth
+    assert t["stop"] is not None and t["ok"] and t["saved"] >= 0.30 and t["premature"] == 0, t
 
 
 @pytest.mark.slow

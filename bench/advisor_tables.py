@@ -1,0 +1,69 @@
+"""The tables bench/advisor.py prints (markdown, as bench/README.md quotes them)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bench.advisor import Row
+
+
+def noted(within_noise: bool, at_floor: bool) -> str:
+    """How a quality lost reads in the table: in the best's noise, or where real data scores."""
+    return " (in noise)" if within_noise else " (at the floor)" if at_floor else ""
+
+
+def print_table(rows: list[Row], early_stop: int) -> None:
+    print(f"| algo | data | budget | measure | best (step) | truth: within 10% from | converges in budget | "
+          f"first stop call | "
+          f"--early-stop {early_stop} stops at | quality lost there | best snapshot kept then: lost | budget saved | "
+          f"verdict changes / 1k steps | false 'worse' | premature stop calls |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        stop = f"{r.early_stop_step:,}" if r.early_stop_step else "never"
+        lost = f"{r.lost:+.1%}" + noted(r.within_noise, r.at_floor)
+        kept = f"{r.kept_step:,}: {r.kept_lost:+.1%}" + noted(r.kept_within_noise, r.kept_at_floor)
+        print(f"| {r.algo} | {r.label} | {r.budget:,} | {r.measure} | {r.best:.4g} ({r.best_step:,}) | "
+              f"{r.converged_step:,} | {'yes' if r.converges else 'no'} | {r.first_stop_call or 'never'} | {stop} | {lost} | {kept} | {r.saved:.0%} | "
+              f"{r.changes_per_1k:.2f} | {r.false_worse} | {r.premature_plateau} |", flush=True)
+
+
+def print_noise_table(rows: list[Row], early_stop: int) -> None:
+    """Per run, the run's own evaluations first, then each other draw of them."""
+    print(f"| algo | data | draws | --early-stop {early_stop} stops at | quality lost there | stops within 10% / "
+          "noise / floor | budget saved | premature stop calls | stop -> go flips | false 'worse' |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        d = r.draws
+        stops = ", ".join(f"{x['stop']:,}" if x["stop"] else "never" for x in d)
+        print(f"| {r.algo} | {r.label} | {len(d)} | {stops} | "
+              f"{min(x['lost'] for x in d):+.0%} to {max(x['lost'] for x in d):+.0%} | "
+              f"{sum(x['ok'] for x in d)} of {len(d)} | {min(x['saved'] for x in d):.0%}-{max(x['saved'] for x in d):.0%} | "
+              f"{' '.join(str(x['premature']) for x in d)} | {' '.join(str(x['flips']) for x in d)} | "
+              f"{' '.join(str(x['false_worse']) for x in d)} |", flush=True)
+
+
+def print_patience_table(rows: list[Row]) -> None:
+    """Per run, where each --early-stop N stops on the run's own evaluations: the price of patience."""
+    patiences = list(rows[0].patience) if rows else []
+    print("| algo | data | budget | " + " | ".join(f"--early-stop {N:,}" for N in patiences) + " |")
+    print("|---|---|---|" + "---|" * len(patiences))
+    for r in rows:
+        cells = []
+        for N in patiences:
+            x = r.patience[N]
+            where = f"{x['stop']:,}" if x["stop"] else "never"
+            cells.append(f"{where}: {x['lost']:+.0%}{'' if x['ok'] else ' (not ok)'}, saves {x['saved']:.0%}")
+        print(f"| {r.algo} | {r.label} | {r.budget:,} | " + " | ".join(cells) + " |", flush=True)
+
+
+def print_truth_table(rows: list[Row], early_stop: int) -> None:
+    """Per run, the advisor replayed on the truth itself: what no evaluator of the past could have bettered."""
+    print(f"| algo | data | converges in budget | --early-stop {early_stop} stops at | quality lost there | "
+          "within 10% / noise / floor | budget saved | premature stop calls |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        t = r.on_truth
+        stop = f"{t['stop']:,}" if t["stop"] else "never"
+        print(f"| {r.algo} | {r.label} | {'yes' if r.converges else 'no'} | {stop} | {t['lost']:+.0%} | "
+              f"{'yes' if t['ok'] else 'no'} | {t['saved']:.0%} | {t['premature']} |", flush=True)
