@@ -8,6 +8,11 @@ if TYPE_CHECKING:
     from bench.advisor import Row
 
 
+def at_step(step: int | None) -> str:
+    """Where --early-stop stopped, as the tables write it."""
+    return f"{step:,}" if step else "never"
+
+
 def noted(within_noise: bool, at_floor: bool) -> str:
     """How a quality lost reads in the table: in the best's noise, or where real data scores."""
     return " (in noise)" if within_noise else " (at the floor)" if at_floor else ""
@@ -20,7 +25,7 @@ def print_table(rows: list[Row], early_stop: int) -> None:
           f"verdict changes / 1k steps | false 'worse' | premature stop calls |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        stop = f"{r.early_stop_step:,}" if r.early_stop_step else "never"
+        stop = at_step(r.early_stop_step)
         lost = f"{r.lost:+.1%}" + noted(r.within_noise, r.at_floor)
         kept = f"{r.kept_step:,}: {r.kept_lost:+.1%}" + noted(r.kept_within_noise, r.kept_at_floor)
         print(f"| {r.algo} | {r.label} | {r.budget:,} | {r.measure} | {r.best:.4g} ({r.best_step:,}) | "
@@ -35,7 +40,7 @@ def print_noise_table(rows: list[Row], early_stop: int) -> None:
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         d = r.draws
-        stops = ", ".join(f"{x['stop']:,}" if x["stop"] else "never" for x in d)
+        stops = ", ".join(at_step(x["stop"]) for x in d)
         print(f"| {r.algo} | {r.label} | {len(d)} | {stops} | "
               f"{min(x['lost'] for x in d):+.0%} to {max(x['lost'] for x in d):+.0%} | "
               f"{sum(x['ok'] for x in d)} of {len(d)} | {min(x['saved'] for x in d):.0%}-{max(x['saved'] for x in d):.0%} | "
@@ -52,8 +57,7 @@ def print_patience_table(rows: list[Row]) -> None:
         cells = []
         for N in patiences:
             x = r.patience[N]
-            where = f"{x['stop']:,}" if x["stop"] else "never"
-            cells.append(f"{where}: {x['lost']:+.0%}{'' if x['ok'] else ' (not ok)'}, saves {x['saved']:.0%}")
+            cells.append(f"{at_step(x['stop'])}: {x['lost']:+.0%}{'' if x['ok'] else ' (not ok)'}, saves {x['saved']:.0%}")
         print(f"| {r.algo} | {r.label} | {r.budget:,} | " + " | ".join(cells) + " |", flush=True)
 
 
@@ -64,6 +68,5 @@ def print_truth_table(rows: list[Row], early_stop: int) -> None:
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         t = r.on_truth
-        stop = f"{t['stop']:,}" if t["stop"] else "never"
-        print(f"| {r.algo} | {r.label} | {'yes' if r.converges else 'no'} | {stop} | {t['lost']:+.0%} | "
+        print(f"| {r.algo} | {r.label} | {'yes' if r.converges else 'no'} | {at_step(t['stop'])} | {t['lost']:+.0%} | "
               f"{'yes' if t['ok'] else 'no'} | {t['saved']:.0%} | {t['premature']} |", flush=True)
