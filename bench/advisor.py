@@ -224,7 +224,7 @@ def bench_one(algo: str, data: str, budget: int, extra: dict, out: Path, early_s
               seed: int = 0) -> Row:
     every = extra.pop("eval_every", 250)
     seed = extra.pop("seed", seed)
-    changed = [(k, v) for k, v in extra.items()] + ([("seed", seed)] if seed else [])  # what the row changes
+    changed = list(extra.items()) + ([("seed", seed)] if seed else [])  # what the row changes
     cfg = TrainConfig(algo=algo, data=data, steps=budget, eval_every=every, snapshot_every=every,
                       max_snapshots=budget // every + 2, sample_every=max(every, budget // 20), progress=False,
                       run_dir=str(out / "-".join([algo, data] + [f"{k.replace('_', '-')}{v}" for k, v in changed])),
@@ -242,21 +242,22 @@ def bench_one(algo: str, data: str, budget: int, extra: dict, out: Path, early_s
     return row
 
 
+def rescored(row: Row, evals: pd.DataFrame, early_stop: int) -> dict:
+    """The row's run replayed on another evaluation table and scored: draw_summary of its calls."""
+    n = TrainConfig.load(Path(row.run) / "config.json").eval_samples
+    return draw_summary(score(row.algo, row.data, row.budget, Path(row.run), n, early_stop, 0.0, evals=evals))
+
+
 def score_on_truth(row: Row, early_stop: int) -> None:
     """The advisor replayed on the truth in place of the run's evaluations (Truth.as_evals): a stop that
     misses here is not the run's evaluation noise, since the truth itself had not moved by then."""
     run = Path(row.run)
-    ev = truth_curve(run, row.data).as_evals(rf.read_evals(run))
-    n = TrainConfig.load(run / "config.json").eval_samples
-    row.on_truth = draw_summary(score(row.algo, row.data, row.budget, run, n, early_stop, 0.0, evals=ev))
+    row.on_truth = rescored(row, truth_curve(run, row.data).as_evals(rf.read_evals(run)), early_stop)
 
 
 def score_draws(row: Row, draws: int, early_stop: int) -> None:
     """The run's own evaluations and `draws` others (bench/advisor_redraw.py), each replayed and scored."""
-    n = TrainConfig.load(Path(row.run) / "config.json").eval_samples
-    row.draws = [draw_summary(row)] + [
-        draw_summary(score(row.algo, row.data, row.budget, Path(row.run), n, early_stop, 0.0, evals=ev))
-        for ev in redrawn_evals(Path(row.run), draws)]
+    row.draws = [draw_summary(row)] + [rescored(row, ev, early_stop) for ev in redrawn_evals(Path(row.run), draws)]
 
 
 def main(argv=None) -> list[Row]:
