@@ -44,10 +44,12 @@ VERDICT_ICONS = {"improving": ":material/trending_down:", "plateaued": ":materia
 
 def advice_card(run_dir: Path) -> None:
     """The stop advisor's verdict in plain words, the numbers behind it, and its warnings."""
+    from trainer.advice import PAUSE_NOTE
+
     from . import load
 
     adv, (rho_all, rho_last, q_col) = load.advice(run_dir)
-    stop = adv.verdict in ("plateaued", "converged") and not adv.numbers.get("plateau may be a pause")
+    stop = adv.verdict in ("plateaued", "converged") and not adv.numbers.get(PAUSE_NOTE)
     box = st.error if adv.verdict in ("diverged", "getting worse") else (
         st.warning if adv.verdict == "unstable" else st.success if stop else st.info)
     box(f"**Should I stop?** {adv.headline}", icon=VERDICT_ICONS.get(adv.verdict))

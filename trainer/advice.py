@@ -39,6 +39,8 @@ CLIPPED_PAUSES = ("But a WGAN with weight clipping often pauses and then improve
                   "(bench/README.md). Look at the samples, or train on with a longer patience.")
 """Measured, not assumed: bench/advisor.py's clipped WGANs (gaussians8 on three seeds and two decays, digits)
 improved in slow drifts after pauses that the quality measure reads, correctly at the time, as plateaus."""
+PAUSE_NOTE = "plateau may be a pause"
+"""Advice.numbers' key (True) on such a plateau: the Monitor page shows it as a note, not as a call to stop."""
 
 
 def stop_streak(began: Optional[int], verdict: str, step: int, basis: str = "quality") -> Optional[int]:
@@ -130,7 +132,7 @@ def _pause_caveat(advice: Advice, algo: Optional[str]) -> Advice:
     """A clipped WGAN's plateau: what the benchmark found such plateaus to be, instead of 'unlikely to help'."""
     if advice.verdict == "plateaued" and algo == "wgan":
         advice.headline = advice.headline.replace(UNLIKELY_TO_HELP, CLIPPED_PAUSES)
-        advice.numbers["plateau may be a pause"] = True
+        advice.numbers[PAUSE_NOTE] = True
     return advice
 
 
