@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from trainer import runfiles as rf
+from wgan_watch.runs import runfiles as rf
 
 from . import load
 
@@ -56,7 +56,7 @@ def default_comparison(root: Path, runs: list[str]) -> list[str]:
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _row(key: tuple, _m: pd.DataFrame, _ev: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    from trainer.oscillation import carrier, steadiness, tracks_quality
+    from wgan_watch.advice.oscillation import carrier, steadiness, tracks_quality
 
     from .series import downsample_indices
 

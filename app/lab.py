@@ -8,9 +8,9 @@ import numpy as np
 import streamlit as st
 import torch
 
-from trainer import runfiles as rf
-from trainer import latent as L
-from trainer.artifacts import load_generator
+from wgan_watch.runs import runfiles as rf
+from wgan_watch.quality import latent as L
+from wgan_watch.artifacts import load_generator
 
 GRID_SEEDS = 8  # samples moved together, so a direction's effect shows across several
 
@@ -84,8 +84,8 @@ def toy_points(G, z: torch.Tensor) -> np.ndarray:
 def python_snippet(run_dir: Path, step: int, seed: int, method: str, amounts: list[float]) -> str:
     fn = {"sefa": "sefa_directions(G, k)", "ganspace": "ganspace_directions(G, k)",
           "raw": "torch.eye(G.latent_dim)[:k]"}[method]
-    return (f"import torch\nfrom trainer import load_generator\n"
-            f"from trainer.latent import move, seed_latents, sefa_directions, ganspace_directions\n\n"
+    return (f"import torch\nfrom wgan_watch import load_generator\n"
+            f"from wgan_watch.quality.latent import move, seed_latents, sefa_directions, ganspace_directions\n\n"
             f"G = load_generator({str(run_dir)!r}, step={step})\n"
             f"amounts = {[round(a, 3) for a in amounts]}\nk = len(amounts)\n"
             f"z = move(seed_latents(range({seed}, {seed + GRID_SEEDS}), G.latent_dim), {fn}, amounts)\n"

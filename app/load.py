@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from trainer import runfiles as rf
-from trainer.config import ConfigError, TrainConfig
+from wgan_watch.runs import runfiles as rf
+from wgan_watch.config import ConfigError, TrainConfig
 
 Signature = tuple[tuple[str, int, int], ...]
 
@@ -250,7 +250,8 @@ def figure(builder: str, key: tuple, frames: dict, columns, **options):
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _advice(key: tuple, snaps: tuple[int, ...], state: str, n: Optional[int], algo: Optional[str],
             _m: pd.DataFrame, _ev: pd.DataFrame):
-    from trainer.advice import advise, decimate, estimate_tracks_quality
+    from wgan_watch.advice import advise, estimate_tracks_quality
+    from wgan_watch.advice.estimate_trend import decimate
 
     m = decimate(_m)  # once: both would otherwise reduce the same million rows (a no-op when short)
     return (advise(m, _ev, snapshot_steps=snaps, state=state, eval_samples=n, algo=algo),

@@ -1,16 +1,20 @@
-"""WGAN Watch dashboard: `streamlit run app/main.py [-- --runs-dir PATH]`. Routing only.
+"""WGAN Watch dashboard: `streamlit run app/main.py [-- --runs-dir PATH]` (or `wgan-watch`). Routing only.
 
-The pages live in app/views/, not app/pages/: Streamlit serves a folder named pages/
-as pages of their own, which would let a URL run a page without this router."""
+Installed, this folder is the package `wgan_watch.app` (pyproject.toml): the pages import the trainer's
+side as `wgan_watch.runs` and `wgan_watch.advice`, never by a bare name a user's own `trainer.py` or `app.py`
+could shadow. The pages live in views/, not pages/: Streamlit serves a folder named pages/ as pages of
+their own, which would let a URL run a page without this router."""
 
-import sys
-from pathlib import Path
+import importlib.util
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # so `trainer` and `app` import
+import streamlit as st
 
-import streamlit as st  # noqa: E402
+if importlib.util.find_spec("wgan_watch") is None:
+    st.error("WGAN Watch is not installed in this Python environment: run `python -m pip install -e .` in the "
+             "clone (README, first command), then start the dashboard again.")
+    st.stop()
 
-st.set_page_config(page_title="WGAN Watch", page_icon="📉", layout="wide")
+st.set_page_config(page_title="WGAN Watch", page_icon=":material/monitoring:", layout="wide")
 page = st.navigation([
     st.Page("views/runs.py", title="Runs", icon=":material/list:", default=True),
     st.Page("views/monitor.py", title="Monitor", icon=":material/monitoring:"),

@@ -7,7 +7,6 @@ import os
 import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 LIVE_REFRESH_S = 2.0  # how often a page showing a live run re-reads its files (the estimate, the verdict)
 DETAIL_REFRESH_S = 20.0  # the Monitor page's other charts and samples, and the Compare page: each redraw of a changed
 # chart costs the browser a Plotly plot from scratch, and a page open beside a trainer on a small machine slows it:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from trainer import runfiles as rf
+from wgan_watch.runs import runfiles as rf
 
 SIZE = 72  # pixels: a table row's thumbnail
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from trainer import runfiles as rf
+from wgan_watch.runs import runfiles as rf
 
 from .settings import runs_dir
 
@@ -44,7 +44,7 @@ VERDICT_ICONS = {"improving": ":material/trending_down:", "plateaued": ":materia
 
 def advice_card(run_dir: Path) -> None:
     """The stop advisor's verdict in plain words, the numbers behind it, and its warnings."""
-    from trainer.advice import PAUSE_NOTE
+    from wgan_watch.advice import PAUSE_NOTE
 
     from . import load
 

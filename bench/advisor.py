@@ -43,7 +43,7 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,12 +53,13 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from bench.advisor_redraw import redrawn_evals  # noqa: E402
+from bench.advisor_row import Row  # noqa: E402
 from bench.advisor_tables import print_noise_table, print_patience_table, print_table, print_truth_table  # noqa: E402
 from bench.advisor_truth import truth_curve  # noqa: E402
-from trainer import TrainConfig, train  # noqa: E402
-from trainer import runfiles as rf  # noqa: E402
-from trainer.advice import STOP_VERDICTS, advise, best_quality, stop_streak  # noqa: E402
-from trainer.quality_trend import FLOOR_BAND_SD  # noqa: E402
+from wgan_watch import TrainConfig, train  # noqa: E402
+from wgan_watch.runs import runfiles as rf  # noqa: E402
+from wgan_watch.advice import STOP_VERDICTS, advise, best_quality, stop_streak  # noqa: E402
+from wgan_watch.advice.quality_trend import FLOOR_BAND_SD  # noqa: E402
 
 # (algo, data, budget in generator steps, extra settings): budgets of 2-3x where quality stops improving
 FULL = [
@@ -80,52 +81,6 @@ FULL = [
 QUICK = [("wgan-gp", "gaussians8", 5000, {"eval_every": 250})]
 REL_TOL = 0.10  # "within 10% of the run's best"
 PATIENCES = (500, 1000, 2000)  # --early-stop N values whose trade-off the second table shows
-
-
-@dataclass
-class Row:
-    algo: str
-    data: str
-    budget: int
-    measure: str
-    best: float
-    best_step: int
-    floor: float  # the truth's real-vs-real floor at its n
-    floor_band: float  # ... its top: FLOOR_BAND_SD above the floor, what real data scores
-    converged_step: int  # truth: first snapshot within 10% of the best (or its noise)
-    first_stop_call: int | None  # first evaluation where the advisor said stop (STOP_VERDICTS)
-    early_stop_step: int | None  # where --early-stop N stops
-    quality_at_stop: float
-    lost: float  # quality at the stop relative to the best (0.05 = 5% worse)
-    within_noise: bool  # the quality at the stop is within the truth's noise of the best
-    at_floor: bool  # ... or the run's measure, at its n, cannot tell it from real data
-    kept_step: int  # the snapshot the run keeps as its best by then (its own evaluations' lowest)
-    kept_lost: float  # that snapshot's quality relative to the best
-    kept_within_noise: bool
-    kept_at_floor: bool
-    saved: float  # share of the budget not trained
-    changes_per_1k: float
-    false_worse: int
-    premature_plateau: int  # stop calls while the truth still improved by more than 10% and its noise, off the floor
-    verdicts: list
-    seconds: float
-    converges: bool = False  # truth: within 10% of its best by half the budget, and still at the end
-    run: str = ""
-    variant: str = ""  # settings other than the defaults, as the tables show them
-    draws: list = field(default_factory=list)  # the same run's calls on other draws of its evaluations
-    patience: dict = field(default_factory=dict)  # {N: where --early-stop N stops, lost, ok, saved}
-    on_truth: dict = field(default_factory=dict)  # the advisor's calls replayed on the truth itself (draw_summary)
-
-    @property
-    def label(self) -> str:
-        """The data column of the tables: the dataset and any settings the row changed."""
-        return f"{self.data} ({self.variant})" if self.variant else self.data
-
-    @property
-    def stop_ok(self) -> bool:
-        """Where it stopped, quality was within 10% of the best or its noise (within_noise holds both), or
-        at the floor."""
-        return self.within_noise or self.at_floor
 
 
 def stop_flips(verdicts: list[str]) -> int:

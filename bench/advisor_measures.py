@@ -41,12 +41,12 @@ import torch  # noqa: E402
 from bench.advisor import score  # noqa: E402
 from bench.advisor_redraw import evaluator_draw  # noqa: E402
 from bench.advisor_truth import scored_toy_runs, truth_curve  # noqa: E402
-from trainer import TrainConfig  # noqa: E402
-from trainer import runfiles as rf  # noqa: E402
-from trainer.artifacts import load_generator  # noqa: E402
-from trainer.data import load_data  # noqa: E402
-from trainer.evaluate import w1_exact  # noqa: E402
-from trainer.evaluator import FLOOR_REPEATS  # noqa: E402
+from wgan_watch import TrainConfig  # noqa: E402
+from wgan_watch.runs import runfiles as rf  # noqa: E402
+from wgan_watch.artifacts import load_generator  # noqa: E402
+from wgan_watch.data import load_data  # noqa: E402
+from wgan_watch.quality.evaluate import w1_exact  # noqa: E402
+from wgan_watch.evaluator import FLOOR_REPEATS  # noqa: E402
 
 DIRECTIONS = 64
 _ANGLES = np.pi * np.arange(DIRECTIONS) / DIRECTIONS

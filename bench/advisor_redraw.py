@@ -18,14 +18,14 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from trainer import runfiles as rf
-from trainer.artifacts import load_generator
-from trainer.config import TrainConfig
-from trainer.data import load_data
-from trainer.evaluate import in_chunks, toy_floor, toy_quality
-from trainer.evaluator import FLOOR_REPEATS
-from trainer.image_quality import ImageQuality
-from trainer.runtime import cache_dir
+from wgan_watch.runs import runfiles as rf
+from wgan_watch.artifacts import load_generator
+from wgan_watch.config import TrainConfig
+from wgan_watch.data import load_data
+from wgan_watch.quality.evaluate import in_chunks, toy_floor, toy_quality
+from wgan_watch.evaluator import FLOOR_REPEATS
+from wgan_watch.quality.image_quality import ImageQuality
+from wgan_watch.runtime import cache_dir
 
 SEED0 = 10_000  # draws use seeds SEED0, SEED0 + 1, ... (the trainer's evaluator uses the run's seed + 2)
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from bench.advisor import Row
+from bench.advisor_row import Row
 
 
 def at_step(step: int | None) -> str:

@@ -28,13 +28,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from trainer import runfiles as rf
-from trainer.artifacts import load_generator
-from trainer.config import TrainConfig, is_toy
-from trainer.data import load_data
-from trainer.evaluate import in_chunks, w1_exact
-from trainer.image_quality import ImageQuality
-from trainer.runtime import cache_dir
+from wgan_watch.runs import runfiles as rf
+from wgan_watch.artifacts import load_generator
+from wgan_watch.config import TrainConfig, is_toy
+from wgan_watch.data import load_data
+from wgan_watch.quality.evaluate import in_chunks, w1_exact
+from wgan_watch.quality.image_quality import ImageQuality
+from wgan_watch.runtime import cache_dir
 
 N = 2000  # samples per truth measurement (the runs evaluate 1,000)
 DRAWS = 8  # paired draws per snapshot: their spread is the truth's standard error

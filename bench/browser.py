@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.browser_harness import Browser, Server, cpu_seconds, write_tensorboard  # noqa: E402
 from tests.fixtures import metrics_frame, write_fixture_run  # noqa: E402
-from trainer import runfiles as rf  # noqa: E402
+from wgan_watch.runs import runfiles as rf  # noqa: E402
 
 W = "W estimate (critic)"
 

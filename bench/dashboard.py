@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.fixtures import metrics_frame, write_fixture_run  # noqa: E402
-from trainer import runfiles as rf  # noqa: E402
+from wgan_watch.runs import runfiles as rf  # noqa: E402
 
 
 def make_run(runs: Path, rows: int) -> Path:

@@ -6,7 +6,7 @@ Times each part of the trainer's evaluation of 1,000 samples on the embedded
 digits (the generator's samples, the critic on held-out and generated images,
 the digit classifier's features, FID, KID and the Inception Score) with the
 images in one batch (NCHW) and as the trainer does it (chunks of
-trainer.evaluate.EVAL_CHUNK_CPU on the CPU, the classifier channels-last), and
+wgan_watch.quality.evaluate.EVAL_CHUNK_CPU on the CPU, the classifier channels-last), and
 prints the median milliseconds of `--repeat` runs after one warm-up.
 """
 
@@ -25,13 +25,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from trainer import TrainConfig  # noqa: E402
-from trainer.data import load_data  # noqa: E402
-from trainer.evaluate import EVAL_CHUNK_CPU, in_chunks  # noqa: E402
-from trainer.features import digit_classifier  # noqa: E402
-from trainer.image_quality import ImageQuality  # noqa: E402
-from trainer.models import build_models  # noqa: E402
-from trainer.runtime import cache_dir  # noqa: E402
+from wgan_watch import TrainConfig  # noqa: E402
+from wgan_watch.data import load_data  # noqa: E402
+from wgan_watch.quality.evaluate import EVAL_CHUNK_CPU, in_chunks  # noqa: E402
+from wgan_watch.quality.features import digit_classifier  # noqa: E402
+from wgan_watch.quality.image_quality import ImageQuality  # noqa: E402
+from wgan_watch.models import build_models  # noqa: E402
+from wgan_watch.runtime import cache_dir  # noqa: E402
 
 
 def median_ms(fn: Callable[[], object], repeat: int) -> float:

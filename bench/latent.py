@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def pick_run(arg: str | None) -> Path:
-    from trainer import runfiles as rf
+    from wgan_watch.runs import runfiles as rf
 
     if arg:
         return Path(arg).resolve()
@@ -39,12 +39,12 @@ def pick_run(arg: str | None) -> Path:
 
     tmp = Path(tempfile.mkdtemp())
     d = write_generator_run(tmp, "digits-untrained", steps=(100,))
-    from trainer import TrainConfig
-    from trainer.config import FORMAT_VERSION
+    from wgan_watch import TrainConfig
+    from wgan_watch.runs.runfiles import FORMAT_VERSION
 
     cfg = TrainConfig(data="digits").resolved()  # the default width, as a user's run has
-    from trainer.artifacts import save_snapshot
-    from trainer.models import build_models
+    from wgan_watch.artifacts import save_snapshot
+    from wgan_watch.models import build_models
 
     rf.atomic_write_json(d / "config.json", {"format": FORMAT_VERSION, **cfg.to_dict()})
     save_snapshot(d, 100, build_models(cfg)[0].eval(), keep=5)
@@ -64,9 +64,9 @@ def main() -> None:
     os.environ["WGAN_RUNS"] = str(run_dir.parent)
     from streamlit.testing.v1 import AppTest
 
-    from app import lab
-    from trainer import latent as L
-    from trainer import runfiles as rf
+    from wgan_watch.app import lab
+    from wgan_watch.quality import latent as L
+    from wgan_watch.runs import runfiles as rf
 
     at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=120)
     at.query_params["run"] = run_dir.name

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.browser_harness import Browser, Server, cpu_seconds  # noqa: E402
 from tests.fixtures import write_fixture_run  # noqa: E402
-from trainer import runfiles as rf  # noqa: E402
+from wgan_watch.runs import runfiles as rf  # noqa: E402
 
 
 def steps_per_s(run: Path, t0: float, t1: float) -> float:

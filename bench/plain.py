@@ -17,10 +17,10 @@ import torch
 import torch.nn.functional as F
 from torch import autograd
 
-from trainer import TrainConfig
-from trainer.data import embedded_digits, toy_centres
-from trainer.models import build_models
-from trainer.objectives import critic_iters_at
+from wgan_watch import TrainConfig
+from wgan_watch.data import embedded_digits, toy_centres
+from wgan_watch.models import build_models
+from wgan_watch.objectives import critic_iters_at
 
 
 def plain_critic_step(cfg: TrainConfig, D, opt_d, real, fake, alpha=None) -> float:

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from trainer import Recorder  # noqa: E402
+from wgan_watch import Recorder  # noqa: E402
 
 
 def per_call_us(kind: str, calls: int, where: Path) -> float:

@@ -36,11 +36,11 @@ NEW_PLOT = """n => { const d = Object.values(window.__drawn || {}).filter(d => d
 def make_runs(root: Path) -> dict[str, str]:
     """A digits run with the default generator (untrained: the same cost as a trained one) and a toy run."""
     from tests.fixtures import write_generator_run
-    from trainer import TrainConfig
-    from trainer import runfiles as rf
-    from trainer.artifacts import save_snapshot
-    from trainer.config import FORMAT_VERSION
-    from trainer.models import build_models
+    from wgan_watch import TrainConfig
+    from wgan_watch.runs import runfiles as rf
+    from wgan_watch.artifacts import save_snapshot
+    from wgan_watch.runs.runfiles import FORMAT_VERSION
+    from wgan_watch.models import build_models
 
     out = {}
     for data in ("digits", "gaussians8"):

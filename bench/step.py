@@ -25,11 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from trainer import TrainConfig  # noqa: E402
-from trainer.data import load_data  # noqa: E402
-from trainer.models import build_models  # noqa: E402
-from trainer.objectives import build_objective  # noqa: E402
-from trainer.steps import DEVICE_STATS, TrainStep  # noqa: E402
+from wgan_watch import TrainConfig  # noqa: E402
+from wgan_watch.data import load_data  # noqa: E402
+from wgan_watch.models import build_models  # noqa: E402
+from wgan_watch.objectives import build_objective  # noqa: E402
+from wgan_watch.steps import DEVICE_STATS, TrainStep  # noqa: E402
 
 SETTINGS = [("wgan-gp", "gaussians8", 60), ("wgan", "gaussians8", 60), ("wgan-gp", "digits", 20), ("wgan", "digits", 20),
             ("gan", "digits", 100)]

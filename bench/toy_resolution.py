@@ -35,11 +35,11 @@ import torch  # noqa: E402
 
 from bench.advisor_truth import scored_toy_runs, truth_curve  # noqa: E402
 from bench.step import FORMS, make, rate  # noqa: E402
-from trainer import TrainConfig  # noqa: E402
-from trainer.artifacts import load_generator  # noqa: E402
-from trainer.data import load_data  # noqa: E402
-from trainer.evaluate import w1_exact  # noqa: E402
-from trainer.schedule import EVAL_BUDGET  # noqa: E402
+from wgan_watch import TrainConfig  # noqa: E402
+from wgan_watch.artifacts import load_generator  # noqa: E402
+from wgan_watch.data import load_data  # noqa: E402
+from wgan_watch.quality.evaluate import w1_exact  # noqa: E402
+from wgan_watch.schedule import EVAL_BUDGET  # noqa: E402
 
 EVERY = 250  # the trainer's evaluation interval before any spacing
 

@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.plain import plain_loop  # noqa: E402
-from trainer import TrainConfig, train  # noqa: E402
-from trainer import runfiles as rf  # noqa: E402
+from wgan_watch import TrainConfig, train  # noqa: E402
+from wgan_watch.runs import runfiles as rf  # noqa: E402
 
 SETTINGS = [  # (algo, data, generator steps at --scale 1): 20-35 s of training each on a 2-core CPU,
     # each run pays for its first (cold) evaluation and its last, as a user's run does

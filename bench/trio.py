@@ -15,9 +15,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from trainer import runfiles as rf  # noqa: E402
-from trainer.advice import advise, estimate_tracks_quality, quality_column  # noqa: E402
-from trainer.oscillation import oscillation_index  # noqa: E402
+from wgan_watch.runs import runfiles as rf  # noqa: E402
+from wgan_watch.advice import advise, estimate_tracks_quality  # noqa: E402
+from wgan_watch.advice.quality_trend import quality_column  # noqa: E402
+from wgan_watch.advice.oscillation import oscillation_index  # noqa: E402
 
 
 def row(run: Path) -> str:

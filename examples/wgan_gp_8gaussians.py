@@ -13,7 +13,7 @@ import ot  # POT: the exact earth-mover distance, as an independent quality meas
 import torch
 from torch import nn
 
-from trainer import Recorder
+from wgan_watch import Recorder
 
 p = argparse.ArgumentParser()
 p.add_argument("--steps", type=int, default=2000)

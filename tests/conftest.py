@@ -5,7 +5,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # tests.*, bench.*
+
+from tests.this_tree import install  # noqa: E402
+
+install()  # `wgan_watch` is this tree's trainer/ and app/, whatever is installed
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 # one digit classifier (FID features) for the whole session, trained on first use
 os.environ.setdefault("WGAN_WATCH_CACHE", str(Path(os.environ.get("TMPDIR", "/tmp")) / "wgan-watch-test-cache"))
@@ -15,7 +19,7 @@ os.environ.setdefault("WGAN_WATCH_CACHE", str(Path(os.environ.get("TMPDIR", "/tm
 def tiny(tmp_path):
     """Keyword arguments for a TrainConfig that trains in well under a second a step."""
     def make(**kw):
-        from trainer import TrainConfig
+        from wgan_watch import TrainConfig
 
         base = dict(steps=12, width=32, eval_every=5, sample_every=5, snapshot_every=5, checkpoint_every=5,
                     eval_samples=200, flush_secs=0.05, progress=False, device="cpu",

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from trainer import runfiles as rf
-from trainer.config import FORMAT_VERSION, TrainConfig
+from wgan_watch.runs import runfiles as rf
+from wgan_watch.config import TrainConfig
+from wgan_watch.runs.runfiles import FORMAT_VERSION
 
 
 def metrics_frame(n: int, start: int = 1, seed: int = 0, algo: str = "wgan-gp", t0: float | None = None) -> pd.DataFrame:
@@ -71,8 +72,8 @@ def write_generator_run(runs: Path, name: str, data: str = "digits", steps: tupl
     """A run with real (untrained, seeded) generator snapshots, for the latent lab."""
     import torch
 
-    from trainer.artifacts import save_snapshot
-    from trainer.models import build_models
+    from wgan_watch.artifacts import save_snapshot
+    from wgan_watch.models import build_models
 
     d = write_fixture_run(runs, name, data=data, n=max(steps))
     cfg = TrainConfig(data=data, width=8).resolved()

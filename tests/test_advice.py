@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trainer.advice import advise
-from trainer.oscillation import normalised, oscillation_index
-from trainer.quality_trend import quality_trend
+from wgan_watch.advice import advise
+from wgan_watch.advice.oscillation import normalised, oscillation_index
+from wgan_watch.advice.quality_trend import quality_trend
 
 N = 2000
 
@@ -259,7 +259,7 @@ def test_normalised_maps_the_bulk_to_unit_range():
 
 
 def test_estimate_tracks_quality_rank_correlation():
-    from trainer.advice import estimate_tracks_quality
+    from wgan_watch.advice import estimate_tracks_quality
 
     ev = pd.DataFrame({"step": np.arange(100, 2001, 100)})
     ev["w1_exact"] = np.interp(ev["step"], steps, FALLING) * 0.3
@@ -276,7 +276,7 @@ def test_a_million_step_run_is_judged_like_its_short_self():
 
 
 def test_rank_correlation():
-    from trainer.advice import rank_correlation
+    from wgan_watch.advice.estimate_trend import rank_correlation
 
     a = np.arange(20.0)
     assert rank_correlation(a, a ** 3) == pytest.approx(1.0)
@@ -312,7 +312,7 @@ def test_quality_at_the_edge_of_the_floors_band_does_not_flip_between_converged_
 
 
 def test_early_stop_counts_plateaued_converged_and_getting_worse_as_one_streak():
-    from trainer.advice import stop_streak
+    from wgan_watch.advice import stop_streak
 
     began = None
     for step, verdict in [(1000, "improving"), (1250, "plateaued"), (1500, "getting worse"), (1750, "converged")]:

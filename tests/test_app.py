@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
 from tests.fixtures import write_fixture_run
-from trainer import runfiles as rf
+from wgan_watch.runs import runfiles as rf
 
 MAIN = str(ROOT / "app" / "main.py")
 
@@ -41,7 +41,7 @@ def test_empty_folder_offers_the_demo(runs, monkeypatch):
     at = app()
     assert "No runs yet" in texts(at)
     calls = []
-    import trainer.spawn as spawn
+    from wgan_watch import spawn as spawn
 
     class FakePopen:
         def __init__(self, args, **kw):
@@ -168,7 +168,7 @@ def test_run_names_leading_outside_are_not_shown(runs, tmp_path):
 
 
 def test_start_form_refuses_bad_input_and_starts_a_valid_run(runs, monkeypatch):
-    import trainer.spawn as spawn
+    from wgan_watch import spawn as spawn
 
     calls = []
     monkeypatch.setattr(spawn.subprocess, "Popen", lambda args, **kw: calls.append(args))
@@ -186,7 +186,7 @@ def test_start_form_refuses_bad_input_and_starts_a_valid_run(runs, monkeypatch):
     assert not at.exception
     assert len(calls) == 1
     args = calls[0]
-    assert args[1:3] == ["-m", "trainer"] and "--data" in args and args[args.index("--steps") + 1] == "7"
+    assert args[1:3] == ["-m", "wgan_watch"] and "--data" in args and args[args.index("--steps") + 1] == "7"
     assert len(os.listdir(runs)) == 1
 
 
@@ -194,7 +194,7 @@ def test_reproduce_command_lists_the_non_default_flags(runs):
     write_fixture_run(runs, "r", algo="wgan", data="digits", n=123)
     at = app()
     code = "\n".join(c.value for c in at.code)
-    assert "python -m trainer --algo wgan --data digits --steps 123" in code
+    assert "python -m wgan_watch --algo wgan --data digits --steps 123" in code
 
 
 def test_monitor_shows_the_advisor_card_with_rank_correlation(runs):
@@ -284,7 +284,7 @@ def test_compare_opens_on_the_newest_group_of_runs_started_together(runs):
 
 
 def test_compare_page_starts_the_trio(runs, monkeypatch):
-    import trainer.spawn as spawn
+    from wgan_watch import spawn as spawn
 
     calls = []
     monkeypatch.setattr(spawn.subprocess, "Popen", lambda args, **kw: calls.append(args))
@@ -300,7 +300,7 @@ def test_compare_page_starts_the_trio(runs, monkeypatch):
     ("NOT_IMAGES", "no readable images"), ("A_FILE", "does not exist"),
 ])
 def test_start_form_folder_inputs_are_refused_with_a_message(runs, tmp_path, monkeypatch, folder, why):
-    import trainer.spawn as spawn
+    from wgan_watch import spawn as spawn
 
     calls = []
     monkeypatch.setattr(spawn.subprocess, "Popen", lambda args, **kw: calls.append(args))
@@ -320,7 +320,7 @@ def test_start_form_folder_inputs_are_refused_with_a_message(runs, tmp_path, mon
 
 
 def test_start_form_numbers_at_the_edges_of_their_range_start_a_run(runs, monkeypatch):
-    import trainer.spawn as spawn
+    from wgan_watch import spawn as spawn
 
     calls = []
     monkeypatch.setattr(spawn.subprocess, "Popen", lambda args, **kw: calls.append(args))
@@ -339,10 +339,10 @@ def test_start_form_numbers_at_the_edges_of_their_range_start_a_run(runs, monkey
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_the_demo_button_starts_real_trainers_whose_runs_finish(runs, monkeypatch):
-    """No fake Popen: the button spawns `python -m trainer` four times (short runs here) and they finish."""
+    """No fake Popen: the button spawns `python -m wgan_watch` four times (short runs here) and they finish."""
     import time
 
-    import trainer.spawn as spawn
+    from wgan_watch import spawn as spawn
 
     short = dict(steps=30, eval_every=10, sample_every=10, snapshot_every=10, checkpoint_every=10,
                  eval_samples=100, width=16)

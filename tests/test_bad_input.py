@@ -9,7 +9,7 @@ import typing
 import pytest
 
 from tests.conftest import ROOT
-from trainer.config import TrainConfig
+from wgan_watch.config import TrainConfig
 
 ENV = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
 

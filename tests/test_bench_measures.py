@@ -3,9 +3,9 @@ import numpy as np
 import torch
 
 from bench.advisor_measures import balanced_draw, quasi_normal, sliced_w1
-from trainer import TrainConfig
-from trainer.data import ToyData, toy_centres
-from trainer.evaluate import w1_exact
+from wgan_watch import TrainConfig
+from wgan_watch.data import ToyData, toy_centres
+from wgan_watch.quality.evaluate import w1_exact
 
 
 def test_quasi_normal_latents_fill_the_normal_evenly_and_differ_by_draw():

@@ -161,7 +161,7 @@ def test_latent_slider_moved_with_the_mouse_changes_the_image(server, browser):
 @pytest.mark.timeout(600)
 def test_the_demo_keeps_training_after_the_tab_and_the_dashboard_close(tmp_path, browser):
     """README: the demo's runs are background processes that keep going when the tab closes."""
-    from trainer import runfiles as rf
+    from wgan_watch.runs import runfiles as rf
 
     runs = tmp_path / "runs"
     runs.mkdir()
@@ -201,7 +201,7 @@ def test_the_demo_keeps_training_after_the_tab_and_the_dashboard_close(tmp_path,
 
 def test_a_live_page_stops_refreshing_while_its_tab_is_hidden(server, browser):
     """st.fragment's timer runs in the browser even in a hidden tab; the page's reporter turns it off."""
-    from trainer import runfiles as rf
+    from wgan_watch.runs import runfiles as rf
 
     url, runs = server
     live = runs / "digits-wgan"

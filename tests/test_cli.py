@@ -44,7 +44,7 @@ def test_flags_override_config_file_and_run_lands_under_runs(tmp_path):
     assert r.returncode == 0, r.stderr
     runs = list((tmp_path / "runs").iterdir())
     assert len(runs) == 1 and runs[0].name.endswith("-gan-gaussians8")
-    from trainer.runfiles import read_metrics
+    from wgan_watch.runs.runfiles import read_metrics
 
     assert read_metrics(runs[0])["step"].tolist() == [1, 2, 3]
 
@@ -62,7 +62,7 @@ def test_cuda_asked_for_without_a_gpu_is_one_clear_line(tmp_path):
 def test_help_lists_every_field_with_its_docstring(tmp_path):
     import dataclasses
 
-    from trainer.config import TrainConfig
+    from wgan_watch.config import TrainConfig
 
     r = run_cli("--help", cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-800:]  # e.g. a "%" in a docstring breaks argparse's formatting

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from trainer.config import ConfigError, TrainConfig, field_docs
+from wgan_watch.config import ConfigError, TrainConfig, field_docs
 
 
 def test_round_trips_through_json():
@@ -82,12 +82,3 @@ def test_every_field_is_documented():
     docs = field_docs()
     missing = [f.name for f in dataclasses.fields(TrainConfig) if not docs.get(f.name)]
     assert missing == []
-
-
-def test_config_module_imports_no_torch():
-    import subprocess
-    import sys
-
-    code = "import sys, trainer, trainer.config, trainer.runfiles; print('torch' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"

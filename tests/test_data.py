@@ -3,9 +3,9 @@ import pytest
 import torch
 from PIL import Image
 
-from trainer import TrainConfig
-from trainer.data import DataError, ToyData, embedded_digits, load_data, toy_centres, toy_sigma
-from trainer.evaluate import mode_coverage, w1_exact
+from wgan_watch import TrainConfig
+from wgan_watch.data import DataError, ToyData, embedded_digits, load_data, toy_centres, toy_sigma
+from wgan_watch.quality.evaluate import mode_coverage, w1_exact
 
 CPU = torch.device("cpu")
 
@@ -137,7 +137,7 @@ def test_mode_rule_counts_diversity_among_good_samples():
 
 
 def test_large_folders_stream_through_a_dataloader(tmp_path, monkeypatch):
-    import trainer.data as data_mod
+    from wgan_watch import data as data_mod
 
     rng = np.random.default_rng(0)
     for i in range(30):

@@ -13,12 +13,12 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 
 from tests.conftest import ROOT
-from trainer import TrainConfig
-from trainer import distributed as ddp
-from trainer import runfiles as rf
-from trainer.models import build_models
-from trainer.objectives import build_objective
-from trainer.steps import critic_update, generator_update
+from wgan_watch import TrainConfig
+from wgan_watch import distributed as ddp
+from wgan_watch.runs import runfiles as rf
+from wgan_watch.models import build_models
+from wgan_watch.objectives import build_objective
+from wgan_watch.steps import critic_update, generator_update
 
 SMALL = ["--width", "32", "--eval-samples", "200", "--flush-secs", "0.05", "--no-progress", "--device", "cpu"]
 

@@ -8,11 +8,11 @@ import pytest
 import torch
 
 from bench.plain import optimizers, plain_critic_step, plain_generator_step
-from trainer import TrainConfig
-from trainer.runtime import make_optimizer
-from trainer.models import build_models
-from trainer.objectives import build_objective
-from trainer.steps import critic_update, generator_update
+from wgan_watch import TrainConfig
+from wgan_watch.runtime import make_optimizer
+from wgan_watch.models import build_models
+from wgan_watch.objectives import build_objective
+from wgan_watch.steps import critic_update, generator_update
 
 
 def assert_same_update(p: torch.Tensor, q: torch.Tensor, lr: float) -> None:

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from tests.conftest import ROOT
 from tests.fixtures import metrics_frame
-from trainer import train
-from trainer import atomic
-from trainer import runfiles as rf
+from wgan_watch import train
+from wgan_watch.runs import atomic
+from wgan_watch.runs import runfiles as rf
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
@@ -33,7 +33,7 @@ def test_full_disk_fails_the_run_with_a_message_and_keeps_what_was_written(tiny,
         real_write(path, data)
 
     monkeypatch.setattr(atomic, "atomic_write_bytes", disk_full)
-    from trainer import objectives
+    from wgan_watch import objectives
 
     real_g = objectives.WGANGP.generator_loss
     calls = {"n": 0}

@@ -9,14 +9,14 @@ import logging
 import pytest
 import torch
 
-from trainer import TrainConfig, train
-from trainer import runfiles as rf
-from trainer.data import load_data
-from trainer.graphs import GraphedStep, graphs_unavailable, make_step
-from trainer.models import build_models
-from trainer.objectives import build_objective
-from trainer.runtime import make_optimizer
-from trainer.steps import DEVICE_STATS, TrainStep, critic_update, generator_update
+from wgan_watch import TrainConfig, train
+from wgan_watch.runs import runfiles as rf
+from wgan_watch.data import load_data
+from wgan_watch.graphs import GraphedStep, graphs_unavailable, make_step
+from wgan_watch.models import build_models
+from wgan_watch.objectives import build_objective
+from wgan_watch.runtime import make_optimizer
+from wgan_watch.steps import DEVICE_STATS, TrainStep, critic_update, generator_update
 
 CPU = torch.device("cpu")
 

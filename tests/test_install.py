@@ -1,5 +1,6 @@
-"""Installed like a tool: `pip install -e .` gives a `wgan-watch` command and `from trainer import Recorder`
-anywhere; a plain `pip install .` gives the same without the clone."""
+"""Installed like a tool: `pip install -e .` gives a `wgan-watch` command and `from wgan_watch import Recorder`
+anywhere, even in a folder with its own trainer.py and app.py; a plain `pip install .` gives the same without
+the clone, and puts no bare `trainer` or `app` package into site-packages."""
 
 import os
 import socket
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from app.launch import SERVER_SETTINGS, dashboard_command, main
+from wgan_watch.launch import SERVER_SETTINGS, dashboard_command, main
 
 
 def test_the_launcher_passes_the_projects_streamlit_settings():
@@ -55,7 +56,10 @@ def venv_seeing_this_one(where: Path) -> Path:
 
 
 def check_installed(py: Path, work: Path) -> None:
-    """wgan-watch --help, the dashboard's health endpoint, and a Recorder script from another folder."""
+    """wgan-watch --help, the dashboard's health endpoint, and a Recorder script from another folder, which
+    holds a trainer.py and an app.py of its own (common names in training code) that must not shadow ours."""
+    (work / "trainer.py").write_text("raise SystemExit('the user\'s own trainer.py was imported')\n")
+    (work / "app.py").write_text("raise SystemExit('the user\'s own app.py was imported')\n")
     bin_dir = py.parent
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "WGAN_RUNS")}
     env["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"
@@ -63,13 +67,13 @@ def check_installed(py: Path, work: Path) -> None:
                        timeout=120)
     assert r.returncode == 0 and "import-tensorboard" in r.stdout, r.stderr
     script = work / "my_training.py"
-    script.write_text("from trainer import Recorder\n"
+    script.write_text("from wgan_watch import Recorder, TrainConfig, train, load_generator  # noqa: F401\n"
                       "with Recorder('runs/mine', algo='wgan', data='mine') as rec:\n"
                       "    for s in range(1, 11):\n"
                       "        rec.log(s, w_estimate=1.0 / s, loss_d=-1.0 / s)\n")
     r = subprocess.run([str(py), script.name], cwd=work, env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
-    from trainer import runfiles as rf
+    from wgan_watch.runs import runfiles as rf
 
     assert rf.list_runs(work / "runs") == ["mine"] and len(rf.read_metrics(work / "runs" / "mine")) == 10
     port = free_port()
@@ -115,8 +119,11 @@ def test_a_plain_install_works_without_the_clone(tmp_path):
     r = subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", str(ROOT)],
                        cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
-    where = subprocess.run([str(py), "-c", "import trainer, app; print(trainer.__file__, app.__file__)"],
-                           cwd=tmp_path, capture_output=True, text=True, env={"PATH": os.environ["PATH"]})
-    assert str(ROOT) not in where.stdout and "site-packages" in where.stdout, where
+    where = subprocess.run([str(py), "-c", "import wgan_watch, wgan_watch.app.load as l; print(wgan_watch.__file__, "
+                            "l.__file__)"], cwd=tmp_path, capture_output=True, text=True, env={"PATH": os.environ["PATH"]})
+    assert str(ROOT) not in where.stdout and where.stdout.count("site-packages") == 2, where
+    site = Path(where.stdout.split()[0]).parents[1]
+    assert (site / "wgan_watch" / "app" / "views" / "monitor.py").is_file()  # the pages travel with the package
+    assert not (site / "trainer").exists() and not (site / "app").exists()  # no bare top-level names
     (tmp_path / "work").mkdir()
     check_installed(py, tmp_path / "work")

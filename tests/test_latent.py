@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from trainer import TrainConfig
-from trainer.latent import (ganspace_directions, gif_bytes, grid, images_uint8, interpolate, lerp, move,
+from wgan_watch import TrainConfig
+from wgan_watch.quality.latent import (ganspace_directions, gif_bytes, grid, images_uint8, interpolate, lerp, move,
                             sefa_directions, seed_latents, slerp, walk)
-from trainer.models import build_models
+from wgan_watch.models import build_models
 
 
 def test_slerp_hits_both_ends_and_stays_on_the_sphere():
@@ -67,7 +67,7 @@ def test_grid_and_gif():
 
 
 def test_lab_query_parameters_round_trip():
-    from app.lab_state import LabState
+    from wgan_watch.app.lab_state import LabState
 
     s = LabState(run="r1", step=500, seed=7, method="ganspace", amounts=[1.5, -0.25, 0.0], seed_a=3, seed_b=9,
                  frames=20, interp="lerp", walk=[5, 6, 7])
@@ -76,7 +76,7 @@ def test_lab_query_parameters_round_trip():
 
 
 def test_lab_query_parameters_tolerate_junk():
-    from app.lab_state import LabState
+    from wgan_watch.app.lab_state import LabState
 
     s = LabState.from_params({"seed": "x", "method": "evil", "frames": "100000", "amounts": "1,a", "step": "3"})
     assert s.seed == 0 and s.method == "sefa" and s.frames == 120 and s.amounts == [] and s.step == 3

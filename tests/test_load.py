@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from app import load
+from wgan_watch.app import load
 from tests.fixtures import metrics_frame
-from trainer import runfiles as rf
+from wgan_watch.runs import runfiles as rf
 
 
 def read(d):

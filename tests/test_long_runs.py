@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
-from trainer import runfiles as rf
+from wgan_watch.runs import runfiles as rf
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 MAIN = str(ROOT / "app" / "main.py")

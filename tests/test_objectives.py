@@ -4,9 +4,9 @@ import pytest
 import torch
 from torch import nn
 
-from trainer import TrainConfig
-from trainer.models import build_models
-from trainer.objectives import VanillaGAN, WGANClip, WGANGP, critic_iters_at, gradient_penalty
+from wgan_watch import TrainConfig
+from wgan_watch.models import build_models
+from wgan_watch.objectives import VanillaGAN, WGANClip, WGANGP, critic_iters_at, gradient_penalty
 
 
 class Linear2(nn.Module):

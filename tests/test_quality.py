@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from trainer.data import embedded_digits
-from trainer.evaluate import EVAL_CHUNK_CPU, in_chunks
-from trainer.features import digit_classifier
-from trainer.image_quality import ImageQuality
+from wgan_watch.data import embedded_digits
+from wgan_watch.quality.evaluate import EVAL_CHUNK_CPU, in_chunks
+from wgan_watch.quality.features import digit_classifier
+from wgan_watch.quality.image_quality import ImageQuality
 
 CACHE = Path(os.environ["WGAN_WATCH_CACHE"])
 

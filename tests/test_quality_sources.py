@@ -14,9 +14,9 @@ import pytest
 import torch
 
 from tests.test_app import app, texts
-from trainer import train
-from trainer import runfiles as rf
-from trainer.image_quality import ImageQuality
+from wgan_watch import train
+from wgan_watch.runs import runfiles as rf
+from wgan_watch.quality.image_quality import ImageQuality
 
 
 def write_colour_images(folder: Path, n: int = 40) -> Path:

@@ -9,8 +9,8 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.test_app import app, texts, traces
-from trainer import Recorder
-from trainer import runfiles as rf
+from wgan_watch import Recorder
+from wgan_watch.runs import runfiles as rf
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
@@ -18,7 +18,8 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 def test_scalars_need_no_torch_and_reach_the_disk_within_flush_secs(tmp_path):
     code = """
 import sys, time
-from trainer import Recorder, runfiles as rf
+from wgan_watch import Recorder
+from wgan_watch.runs import runfiles as rf
 with Recorder(sys.argv[1], algo="wgan", data="mine", steps=50, flush_secs=0.2) as rec:
     for s in range(1, 51):
         rec.log(s, w_estimate=1.0 / s, loss_d=-1.0 / s, loss_g=0.1, lr=1e-4)

@@ -8,7 +8,7 @@ import warnings
 import pandas as pd
 import pytest
 
-from trainer import runfiles as rf
+from wgan_watch.runs import runfiles as rf
 
 
 def metrics_frame(steps, w=0.0):
@@ -91,7 +91,7 @@ def test_a_write_that_dies_half_way_leaves_the_old_file_whole(tmp_path, monkeypa
     """The atomic rename: until the new file is complete on disk, readers see the old one."""
     import os
 
-    from trainer import atomic
+    from wgan_watch.runs import atomic
 
     path = tmp_path / "status.json"
     rf.atomic_write_json(path, {"state": "running", "pad": "x" * 10_000})

@@ -64,7 +64,7 @@ def test_generator_weights_are_safetensors_only(tmp_path):
 
     import pytest
 
-    from trainer import TrainConfig, load_generator, train
+    from wgan_watch import TrainConfig, load_generator, train
 
     run = train(TrainConfig(steps=2, width=8, eval_every=2, sample_every=2, snapshot_every=2, checkpoint_every=2,
                             eval_samples=50, progress=False, run_dir=str(tmp_path / "r")))

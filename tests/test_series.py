@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from app.series import downsample_indices, ema_debiased, median_filter, smooth
+from wgan_watch.app.series import downsample_indices, ema_debiased, median_filter, smooth
 
 
 def tensorboard_ema(y, w):

@@ -5,8 +5,8 @@ on a long run (python -m bench.advisor --quick)."""
 import numpy as np
 import pytest
 
-from trainer import TrainConfig, train
-from trainer import runfiles as rf
+from wgan_watch import TrainConfig, train
+from wgan_watch.runs import runfiles as rf
 
 
 def default_run(tmp_path, **kw):

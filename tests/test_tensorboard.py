@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from tests.test_app import app, traces
-from trainer import runfiles as rf
-from trainer.tensorboard import column_for
-from trainer.tensorboard import main as import_main
+from wgan_watch.runs import runfiles as rf
+from wgan_watch.runs.tensorboard import column_for
+from wgan_watch.runs.tensorboard import main as import_main
 
 
 @pytest.fixture

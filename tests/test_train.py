@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from tests.conftest import ROOT
-from trainer import load_generator, train
-from trainer import runfiles as rf
-from trainer.models import build_models
+from wgan_watch import load_generator, train
+from wgan_watch.runs import runfiles as rf
+from wgan_watch.models import build_models
 
 
 def assert_complete_run(run_dir: Path, steps: int, toy: bool):
@@ -90,7 +90,7 @@ def test_snapshots_and_samples_are_bounded_and_keep_first_and_latest(tiny):
 
 
 def test_nan_loss_ends_the_run_as_diverged(tiny, monkeypatch):
-    from trainer import objectives
+    from wgan_watch import objectives
 
     real_loss = objectives.WGANGP.critic_loss
     calls = {"n": 0}
@@ -122,7 +122,7 @@ def test_control_json_stop_ends_with_checkpoint(tiny):
 
 
 def test_exception_marks_run_failed(tiny, monkeypatch):
-    from trainer import objectives
+    from wgan_watch import objectives
 
     def boom(self, D, fake):
         raise RuntimeError("kaboom")
@@ -231,7 +231,7 @@ def test_a_stop_request_already_served_does_not_stop_the_resumed_run(tiny):
 
 
 def test_by_default_slow_evaluations_are_spaced_out_to_keep_their_share_small(tiny, monkeypatch):
-    import trainer.evaluator as loop
+    from wgan_watch import evaluator as loop
 
     real_quality = loop.toy_quality
 
@@ -250,7 +250,7 @@ def test_by_default_slow_evaluations_are_spaced_out_to_keep_their_share_small(ti
 
 
 def test_an_explicit_eval_every_is_kept_however_slow(tiny, monkeypatch):
-    import trainer.evaluator as loop
+    from wgan_watch import evaluator as loop
 
     real_quality = loop.toy_quality
     monkeypatch.setattr(loop, "toy_quality", lambda *a, **k: (time.sleep(0.05), real_quality(*a, **k))[1])

@@ -1,14 +1,22 @@
-"""WGAN Watch's trainer: WGAN, WGAN-GP and a vanilla GAN writing live run folders.
+"""WGAN Watch: train WGAN, WGAN-GP and a vanilla GAN, or log your own loop, into live run folders.
 
-`from trainer import TrainConfig, Recorder` imports no torch; `train` and
-`load_generator` load it on first use, so the dashboard can read runs without it,
-and a training script can log through Recorder whatever framework it uses.
+    from wgan_watch import Recorder, TrainConfig, train, load_generator
+
+`wgan_watch` is this folder (`trainer/` in the repository; pyproject.toml maps the name), and the
+dashboard is `wgan_watch.app` (`app/`). Inside, the files are grouped by concern:
+
+    runs/      the run-folder contract and the Recorder        no torch at import
+    advice/    the stop advisor: pure functions on tables      no torch
+    quality/   quality measures (W1, modes, FID/KID/IS) and latent tools
+    (here)     training itself: config.py, the loop and what it calls, the CLI
+
+`Recorder` and `TrainConfig` import no torch; `train` and `load_generator` load it on first use, so a
+script that only logs, and the dashboard, never pay for it.
 """
 
-__version__ = "0.2.0"
-
-from .config import ConfigError, TrainConfig  # noqa: E402
-from .record import Recorder  # noqa: E402
+from .config import ConfigError, TrainConfig
+from .runs.record import Recorder
+from .version import __version__
 
 __all__ = ["TrainConfig", "ConfigError", "Recorder", "train", "load_generator", "__version__"]
 
@@ -22,4 +30,4 @@ def __getattr__(name: str):
         from .artifacts import load_generator
 
         return load_generator
-    raise AttributeError(f"module 'trainer' has no attribute {name!r}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

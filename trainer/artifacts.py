@@ -16,9 +16,9 @@ import torch
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from . import runfiles
+from .runs import runfiles
 from .config import TrainConfig
-from .samples import thin_step_files
+from .runs.samples import thin_step_files
 
 # --- generator snapshots -----------------------------------------------------------
 

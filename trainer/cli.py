@@ -1,4 +1,4 @@
-"""`python -m trainer`: the command line, generated from TrainConfig's fields.
+"""`python -m wgan_watch` (in a clone also `python -m trainer`): the command line, from TrainConfig.
 
 Every field is a flag with dashes (`batch_size` -> `--batch-size`) whose help is
 the field's docstring. Bad input prints one line and exits with code 2 before
@@ -17,6 +17,7 @@ from typing import Any, Optional, Sequence
 from .config import ConfigError, TrainConfig, field_docs
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DIVERGED = 0, 1, 2, 3
+PROG = f"python -m {__name__.split('.')[0]}"  # wgan_watch, or trainer in a clone
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -26,7 +27,7 @@ class OneLineParser(argparse.ArgumentParser):
         message = " ".join(message.split())  # one line
         if len(message) > 300:
             message = message[:296] + " ..."
-        self.exit(EXIT_USAGE, f"error: {message} (see python -m trainer --help)\n")
+        self.exit(EXIT_USAGE, f"error: {message} (see {PROG} --help)\n")
 
 
 def _flag_type(hint: Any) -> tuple[Any, dict]:
@@ -43,10 +44,10 @@ def _flag_type(hint: Any) -> tuple[Any, dict]:
 
 def build_parser() -> OneLineParser:
     p = OneLineParser(
-        prog="python -m trainer",
+        prog=PROG,
         description="Train a WGAN, WGAN-GP or vanilla GAN and write a live run folder under runs/.",
-        epilog="Examples: python -m trainer --algo wgan-gp --data gaussians8 --steps 5000 | "
-               "python -m trainer --resume runs/<name> | python -m trainer demo --data gaussians25 "
+        epilog=f"Examples: {PROG} --algo wgan-gp --data gaussians8 --steps 5000 | "
+               f"{PROG} --resume runs/<name> | {PROG} demo --data gaussians25 "
                "(the WGAN-GP / WGAN / GAN trio in the background)",
     )
     p.add_argument("--config", metavar="FILE.json", help="Load settings from a JSON file (flags override it).")
@@ -96,8 +97,8 @@ def config_from_args(ns: argparse.Namespace) -> tuple[TrainConfig, bool]:
 
 
 def demo_main(argv: Sequence[str]) -> int:
-    """`python -m trainer demo`: start WGAN-GP, WGAN and the vanilla GAN on the same data and seed."""
-    p = OneLineParser(prog="python -m trainer demo",
+    """`python -m wgan_watch demo`: start WGAN-GP, WGAN and the vanilla GAN on the same data and seed."""
+    p = OneLineParser(prog=f"{PROG} demo",
                       description="Start the matched trio (WGAN-GP, WGAN, vanilla GAN) as background processes.")
     p.add_argument("--data", default="gaussians8", help="any --data of the trainer (default: gaussians8)")
     p.add_argument("--steps", type=int, default=None, help="generator steps for each run (default: the data's)")
@@ -115,7 +116,7 @@ def demo_main(argv: Sequence[str]) -> int:
         return EXIT_USAGE
     for n in names:
         print(Path(ns.runs_root) / n)
-    print("Training in the background; watch them with: streamlit run app/main.py (Compare page)")
+    print("Training in the background; watch them with: wgan-watch (Compare page)")
     return EXIT_OK
 
 
@@ -124,7 +125,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if argv[:1] == ["demo"]:
         return demo_main(argv[1:])
     if argv[:1] == ["import-tensorboard"]:
-        from .tensorboard import main as import_main
+        from .runs.tensorboard import main as import_main
 
         return import_main(argv[1:])
     parser = build_parser()
@@ -135,7 +136,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_USAGE
 
-    from . import runfiles
+    from .runs import runfiles
     from .data import DataError
     from .loop import train
 

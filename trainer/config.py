@@ -22,8 +22,6 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Optional
 
-FORMAT_VERSION = 1
-
 ALGOS = ("wgan", "wgan-gp", "gan")
 TOY_DATA = ("gaussians8", "gaussians25", "swissroll")
 IMAGE_DATA = ("digits", "mnist", "fashion-mnist", "cifar10")

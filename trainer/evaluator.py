@@ -18,11 +18,11 @@ from typing import Optional
 
 import torch
 
-from . import runfiles
+from .runs import runfiles
 from .advice import advise, best_quality, stop_streak
 from .config import TrainConfig
-from .evaluate import in_chunks, toy_floor, toy_quality
-from .image_quality import ImageQuality
+from .quality.evaluate import in_chunks, toy_floor, toy_quality
+from .quality.image_quality import ImageQuality
 from .runtime import cache_dir
 
 log = logging.getLogger("trainer")

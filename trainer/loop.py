@@ -27,13 +27,14 @@ from typing import Optional
 
 import torch
 
-from . import distributed, runfiles
+from . import distributed
+from .runs import runfiles
 from .config import ConfigError, TrainConfig, data_slug
 from .data import load_data
 from .distributed import Ranks
 from .evaluator import Evaluator
 from .objectives import critic_iters_at
-from .record import Diverged, Recorder
+from .runs.record import Diverged, Recorder
 from .runtime import StopFlag
 from .schedule import Overhead, Schedule
 from .steps import DEVICE_STATS

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from . import runfiles
+from .runs import runfiles
 from .config import ConfigError, TrainConfig
 
 CONTROL_CHECK_S = 0.5  # control.json is looked at no more often than this

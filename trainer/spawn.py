@@ -1,6 +1,6 @@
-"""Starting trainer processes in the background: the dashboard's Start buttons and `python -m trainer demo`.
+"""Starting trainer processes in the background: the dashboard's Start buttons and `python -m wgan_watch demo`.
 
-A run is started as `python -m trainer` with an argument list built from a
+A run is started as `python -m wgan_watch` with an argument list built from a
 validated TrainConfig: never a shell string. The process gets its own session so
 it outlives the browser tab and the dashboard. No torch import.
 """
@@ -16,10 +16,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import runfiles as rf
+from .runs import runfiles as rf
 from .config import IMAGE_EXTS, ConfigError, TrainConfig, data_slug
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = __name__.split(".")[0]  # wgan_watch; `trainer` when a clone runs `python -m trainer`
+REPO_ROOT = Path(__file__).resolve().parents[1]  # the package folder's parent
 
 DEMO = (
     dict(algo="wgan-gp", data="gaussians8"),
@@ -48,7 +49,7 @@ def cli_args(cfg: TrainConfig) -> list[str]:
 
 
 def command_line(cfg: TrainConfig) -> str:
-    return shlex.join(["python", "-m", "trainer", *cli_args(cfg)])
+    return shlex.join(["python", "-m", "wgan_watch", *cli_args(cfg)])
 
 
 def preflight(cfg: TrainConfig, look_at: int = 50) -> None:
@@ -78,8 +79,8 @@ def start_run(runs_dir: Path, cfg: TrainConfig, threads: int | None = None) -> s
     cfg.resolved()  # raises ConfigError before anything is made
     preflight(cfg)
     run_dir = rf.new_run_dir(runs_dir, cfg.algo, data_slug(cfg.data))
-    args = [sys.executable, "-m", "trainer", *cli_args(cfg), "--run-dir", str(run_dir), "--no-progress"]
-    # the package's parent on the path (a clone, or site-packages: both import `trainer`); the process runs in
+    args = [sys.executable, "-m", PACKAGE, *cli_args(cfg), "--run-dir", str(run_dir), "--no-progress"]
+    # the package's parent on the path (a clone's `trainer`, or an installed `wgan_watch`); the process runs in
     # the current folder, so relative paths (--data-root) mean what they mean to the user, never site-packages
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])}
     if threads:

@@ -3,13 +3,13 @@
 import pandas as pd
 import streamlit as st
 
-from app import charts, comparison as cmp, load
-from app.settings import DETAIL_REFRESH_S
-from app.visibility import mount_reporter, refresh_every, tab_visible
-from app.widgets import available_runs, no_runs_message
-from trainer import runfiles as rf
-from trainer import spawn
-from trainer.config import IMAGE_DATA, TOY_DATA, ConfigError
+from wgan_watch.app import charts, comparison as cmp, load
+from wgan_watch.app.settings import DETAIL_REFRESH_S
+from wgan_watch.app.visibility import mount_reporter, refresh_every, tab_visible
+from wgan_watch.app.widgets import available_runs, no_runs_message
+from wgan_watch.runs import runfiles as rf
+from wgan_watch import spawn
+from wgan_watch.config import IMAGE_DATA, TOY_DATA, ConfigError
 
 st.title("Compare")
 st.caption("The WGAN paper's claims, on your runs: the critic's estimate falls steadily while a vanilla GAN's "

@@ -5,10 +5,10 @@ import random
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import charts, lab, load, thumbs
-from app.lab_state import INTERPOLATIONS, METHODS, LabState
-from app.widgets import available_runs, no_runs_message
-from trainer import runfiles as rf
+from wgan_watch.app import charts, lab, load, thumbs
+from wgan_watch.app.lab_state import INTERPOLATIONS, METHODS, LabState
+from wgan_watch.app.widgets import available_runs, no_runs_message
+from wgan_watch.runs import runfiles as rf
 
 st.title("Latent lab")
 root, runs = available_runs()
@@ -125,7 +125,7 @@ def interpolation() -> None:
                               horizontal=True)
     sync_url()
     if toy:
-        from trainer.latent import interpolate, seed_latents
+        from wgan_watch.quality.latent import interpolate, seed_latents
 
         za, zb = seed_latents([state.seed_a, state.seed_b], G.latent_dim)
         path = lab.toy_points(G, interpolate(za, zb, state.frames, state.interp))

@@ -11,11 +11,11 @@ import json
 
 import streamlit as st
 
-from app import charts, load
-from app.settings import DETAIL_REFRESH_S, LIVE_REFRESH_S
-from app.visibility import mount_reporter, page_state, refresh_every
-from app.widgets import advice_card, available_runs, no_runs_message, pick_runs, show_problems
-from trainer import runfiles as rf
+from wgan_watch.app import charts, load
+from wgan_watch.app.settings import DETAIL_REFRESH_S, LIVE_REFRESH_S
+from wgan_watch.app.visibility import mount_reporter, page_state, refresh_every
+from wgan_watch.app.widgets import advice_card, available_runs, no_runs_message, pick_runs, show_problems
+from wgan_watch.runs import runfiles as rf
 
 st.title("Monitor")
 root, runs = available_runs()

@@ -3,13 +3,13 @@
 import pandas as pd
 import streamlit as st
 
-from app import load
-from app.settings import LIVE_REFRESH_S
-from app.visibility import mount_reporter, refresh_every, tab_visible
-from app.widgets import available_runs
-from trainer import runfiles as rf
-from trainer import spawn
-from trainer.config import ALGOS, DEVICES, IMAGE_DATA, TOY_DATA, ConfigError, TrainConfig
+from wgan_watch.app import load
+from wgan_watch.app.settings import LIVE_REFRESH_S
+from wgan_watch.app.visibility import mount_reporter, refresh_every, tab_visible
+from wgan_watch.app.widgets import available_runs
+from wgan_watch.runs import runfiles as rf
+from wgan_watch import spawn
+from wgan_watch.config import ALGOS, DEVICES, IMAGE_DATA, TOY_DATA, ConfigError, TrainConfig
 
 BADGES = {"running": "🟢 running", "starting": "🟡 starting", "stopping": "🟡 stopping", "finished": "✅ finished",
           "stopped": "⏹️ stopped", "lost": "⚠️ lost", "failed": "❌ failed", "diverged": "💥 diverged",

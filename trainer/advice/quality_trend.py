@@ -24,7 +24,7 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from .runfiles import QUALITY_COLUMNS
+from ..runs.runfiles import QUALITY_COLUMNS
 
 WINDOW_EVALS = 5
 """A trend is read over at least five evaluation intervals (six evaluations): measured on real runs
@@ -85,6 +85,27 @@ class QualityTrend:
         return max(WINDOW_EVALS * spacing, int(WINDOW_FRAC * at_step))
 
 
+def quality_trend(evals: pd.DataFrame) -> Optional[QualityTrend]:
+    """The trend of the run's quality measure, or None without one (or with too few evaluations)."""
+    col = quality_column(evals)
+    if col is None:
+        return None
+    q = evals[["step", col] + [c for c in ("floor", "floor_sd") if c in evals]].dropna(subset=[col])
+    if len(q) < 2:
+        return None
+    steps, values = q["step"].to_numpy(np.int64), q[col].to_numpy(np.float64)
+    floor = float(q["floor"].dropna().iloc[-1]) if "floor" in q and q["floor"].notna().any() else np.nan
+    floor_sd = float(q["floor_sd"].dropna().iloc[-1]) if "floor_sd" in q and q["floor_sd"].notna().any() else np.nan
+    smooth = pd.Series(values).rolling(3, center=True, min_periods=1).median().to_numpy()
+    noise = one_evaluation_noise(values, floor_sd)
+    t = QualityTrend(col, steps, values, smooth, noise, floor, floor_sd, float(smooth.min()),
+                     int(steps[int(np.argmin(smooth))]), int(steps[0]), False, None, False)
+    _scan_gains(t)
+    t.floor_since = _floor_since(t)
+    t.worse = _worse(t)
+    return t
+
+
 def quality_column(evals: pd.DataFrame) -> Optional[str]:
     """The independent quality measure a run has (lower is better), if any."""
     for col in QUALITY_COLUMNS:
@@ -120,39 +141,6 @@ def one_evaluation_noise(values: np.ndarray, floor_sd: float) -> float:
     return max(jitter, floor_sd if np.isfinite(floor_sd) else 0.0)
 
 
-def quality_trend(evals: pd.DataFrame) -> Optional[QualityTrend]:
-    """The trend of the run's quality measure, or None without one (or with too few evaluations)."""
-    col = quality_column(evals)
-    if col is None:
-        return None
-    q = evals[["step", col] + [c for c in ("floor", "floor_sd") if c in evals]].dropna(subset=[col])
-    if len(q) < 2:
-        return None
-    steps, values = q["step"].to_numpy(np.int64), q[col].to_numpy(np.float64)
-    floor = float(q["floor"].dropna().iloc[-1]) if "floor" in q and q["floor"].notna().any() else np.nan
-    floor_sd = float(q["floor_sd"].dropna().iloc[-1]) if "floor_sd" in q and q["floor_sd"].notna().any() else np.nan
-    smooth = pd.Series(values).rolling(3, center=True, min_periods=1).median().to_numpy()
-    noise = one_evaluation_noise(values, floor_sd)
-    t = QualityTrend(col, steps, values, smooth, noise, floor, floor_sd, float(smooth.min()),
-                     int(steps[int(np.argmin(smooth))]), int(steps[0]), False, None, False)
-    _scan_gains(t)
-    t.floor_since = _floor_since(t)
-    t.worse = _worse(t)
-    return t
-
-
-def linear_fall(steps: np.ndarray, values: np.ndarray, noise: float) -> tuple[float, float]:
-    """How far a least-squares line through the values falls from the first step to the last, and the
-    standard error of that fall when each value carries `noise` (independent)."""
-    x = steps.astype(np.float64) - steps.mean()
-    sxx = float((x ** 2).sum())
-    if sxx == 0:
-        return 0.0, float("inf")
-    span = float(steps[-1] - steps[0])
-    slope = float((x * (values - values.mean())).sum() / sxx)
-    return -slope * span, noise * span / np.sqrt(sxx)
-
-
 def _scan_gains(t: QualityTrend) -> None:
     """Walk the evaluations in order: at each, does the line through its window fall by more than its
     noise? The last step where it did is where quality last improved; stalled when it does not now."""
@@ -170,6 +158,18 @@ def _scan_gains(t: QualityTrend) -> None:
         top = float(np.median(t.values[j:])) + t.noise
         gain = next((k for k in range(gain_from, t.n) if t.smooth[k] <= top), gain)
     t.gain_step = int(t.steps[gain])
+
+
+def linear_fall(steps: np.ndarray, values: np.ndarray, noise: float) -> tuple[float, float]:
+    """How far a least-squares line through the values falls from the first step to the last, and the
+    standard error of that fall when each value carries `noise` (independent)."""
+    x = steps.astype(np.float64) - steps.mean()
+    sxx = float((x ** 2).sum())
+    if sxx == 0:
+        return 0.0, float("inf")
+    span = float(steps[-1] - steps[0])
+    slope = float((x * (values - values.mean())).sum() / sxx)
+    return -slope * span, noise * span / np.sqrt(sxx)
 
 
 def _floor_since(t: QualityTrend) -> Optional[int]:

@@ -6,7 +6,7 @@ whenever the run has one, because it measures the samples: the critic's estimate
 down after the samples stop improving, and early on it can even rise while they improve. The
 estimate still decides when it is too early (its transient), and the advisor says so when the
 two disagree. A run without a quality measure is judged by the estimate alone, and labelled so.
-How each rule treats noise: trainer/quality_trend.py; the estimate's side: trainer/estimate_trend.py.
+How each rule treats noise: quality_trend.py beside this file; the estimate's side: estimate_trend.py.
 `bench/advisor.py` holds the verdicts against what happened to the samples.
 """
 
@@ -18,9 +18,9 @@ from typing import Iterable, Optional
 import numpy as np
 import pandas as pd
 
-from .estimate_trend import (UNSTABLE_WARNING, EstimateChange, decimate, estimate_at,  # noqa: F401
+from .estimate_trend import (UNSTABLE_WARNING, EstimateChange, decimate, estimate_at,
                              estimate_change, rank_correlation, rolling_median, warnings_for)
-from .quality_trend import MIN_EVALS, QualityTrend, quality_column, quality_trend  # noqa: F401
+from .quality_trend import MIN_EVALS, QualityTrend, quality_column, quality_trend
 
 MIN_ROWS = 100
 """Fewer generator steps than this: too early (the first steps are the critic catching up)."""
@@ -43,17 +43,6 @@ PAUSE_NOTE = "plateau may be a pause"
 """Advice.numbers' key (True) on such a plateau: the Monitor page shows it as a note, not as a call to stop."""
 
 
-def stop_streak(began: Optional[int], verdict: str, step: int, basis: str = "quality") -> Optional[int]:
-    """Where the current streak of stop calls began, after the verdict at this evaluation (None: no
-    streak). `--early-stop N` counts from there, not from the step the plateau is dated to: a plateau
-    dated back 1,000 steps would otherwise stop the run at the first call. 'Getting worse' counts only
-    when the quality measure says so: a rising estimate alone can come with improving samples, and a run
-    without a quality measure has no best snapshot to fall back to."""
-    if verdict not in STOP_VERDICTS or (verdict == "getting worse" and basis != "quality"):
-        return None
-    return step if began is None else began
-
-
 @dataclass
 class Advice:
     verdict: str                     # one of VERDICTS
@@ -62,27 +51,6 @@ class Advice:
     numbers: dict = field(default_factory=dict)
     warnings: list = field(default_factory=list)
     basis: str = "quality"           # quality | estimate | none
-
-
-def best_quality(evals: pd.DataFrame) -> tuple[Optional[str], float, Optional[int]]:
-    """(column, best value, its step) of the raw quality evaluations."""
-    col = quality_column(evals)
-    if col is None:
-        return None, float("nan"), None
-    q = evals[["step", col]].dropna()
-    i = q[col].idxmin()
-    return col, float(q.loc[i, col]), int(q.loc[i, "step"])
-
-
-def _diverged_at(metrics: pd.DataFrame) -> Optional[int]:
-    """The first step where a loss logged densely (in 90% of rows or more) became NaN or infinite."""
-    for col in ("loss_d", "loss_g"):
-        if col not in metrics:
-            continue
-        v = metrics[col].to_numpy(np.float64)
-        if np.isinf(v).any() or (np.isfinite(v).mean() >= 0.9 and not np.isfinite(v).all()):
-            return int(metrics["step"].to_numpy()[np.argmax(~np.isfinite(v))])
-    return None
 
 
 def advise(metrics: pd.DataFrame, evals: Optional[pd.DataFrame] = None, snapshot_steps: Iterable[int] = (),
@@ -126,6 +94,17 @@ def advise(metrics: pd.DataFrame, evals: Optional[pd.DataFrame] = None, snapshot
         advice.headline += " " + note
         advice.numbers["estimate and quality agree"] = False
     return advice
+
+
+def _diverged_at(metrics: pd.DataFrame) -> Optional[int]:
+    """The first step where a loss logged densely (in 90% of rows or more) became NaN or infinite."""
+    for col in ("loss_d", "loss_g"):
+        if col not in metrics:
+            continue
+        v = metrics[col].to_numpy(np.float64)
+        if np.isinf(v).any() or (np.isfinite(v).mean() >= 0.9 and not np.isfinite(v).all()):
+            return int(metrics["step"].to_numpy()[np.argmax(~np.isfinite(v))])
+    return None
 
 
 def _pause_caveat(advice: Advice, algo: Optional[str]) -> Advice:
@@ -221,6 +200,27 @@ def _advise_on_estimate(metrics: pd.DataFrame, change: Optional[EstimateChange],
     return Advice("plateaued", f"Plateaued since step {since}: the estimate moved {change.rel:+.1%} over the last "
                   f"{change.window:,} steps, within its noise. {UNLIKELY_TO_HELP}" + alone,
                   since, numbers, warnings, basis="estimate")
+
+
+def best_quality(evals: pd.DataFrame) -> tuple[Optional[str], float, Optional[int]]:
+    """(column, best value, its step) of the raw quality evaluations."""
+    col = quality_column(evals)
+    if col is None:
+        return None, float("nan"), None
+    q = evals[["step", col]].dropna()
+    i = q[col].idxmin()
+    return col, float(q.loc[i, col]), int(q.loc[i, "step"])
+
+
+def stop_streak(began: Optional[int], verdict: str, step: int, basis: str = "quality") -> Optional[int]:
+    """Where the current streak of stop calls began, after the verdict at this evaluation (None: no
+    streak). `--early-stop N` counts from there, not from the step the plateau is dated to: a plateau
+    dated back 1,000 steps would otherwise stop the run at the first call. 'Getting worse' counts only
+    when the quality measure says so: a rising estimate alone can come with improving samples, and a run
+    without a quality measure has no best snapshot to fall back to."""
+    if verdict not in STOP_VERDICTS or (verdict == "getting worse" and basis != "quality"):
+        return None
+    return step if began is None else began
 
 
 def estimate_tracks_quality(metrics: pd.DataFrame, evals: pd.DataFrame) -> tuple[float, float, Optional[str]]:

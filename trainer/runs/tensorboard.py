@@ -1,4 +1,4 @@
-"""TensorBoard logdirs into run folders: `python -m trainer import-tensorboard LOGDIR [--map COLUMN=TAG ...]`.
+"""TensorBoard logdirs into run folders: `python -m wgan_watch import-tensorboard LOGDIR [--map COLUMN=TAG ...]`.
 
 Each folder of LOGDIR that holds event files becomes one run under --runs-dir, written
 through the Recorder (so the dashboard, the advisor and Compare treat it like any run).
@@ -136,7 +136,7 @@ def import_logdir(logdir: Path, runs_dir: Path, mapping: dict[str, str], algo: O
 
 
 def main(argv: Sequence[str]) -> int:
-    p = argparse.ArgumentParser(prog="python -m trainer import-tensorboard", allow_abbrev=False,
+    p = argparse.ArgumentParser(prog="python -m wgan_watch import-tensorboard", allow_abbrev=False,
                                 description="Turn TensorBoard logs into run folders the dashboard reads.")
     p.add_argument("logdir", type=Path)
     p.add_argument("--map", action="append", default=[], metavar="COLUMN=TAG",

@@ -1,13 +1,13 @@
 """Quality measures that do not trust the critic, on 2-D data: exact W1, mode coverage, their noise floor.
 
-(FID, KID and the Inception Score of images: trainer/image_quality.py.)"""
+(FID, KID and the Inception Score of images: image_quality.py beside this file.)"""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from .data import toy_centres, toy_sigma
+from ..data import toy_centres, toy_sigma
 
 HQ_SIGMAS = 3.0
 """A sample is high quality when it lies within 3 sigma of its nearest centre: in 2-D that

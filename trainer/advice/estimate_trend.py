@@ -62,33 +62,6 @@ class EstimateChange:
         return self.noise > NOISE_UNSTABLE * max(abs(self.level), 1e-12)
 
 
-def robust_sd(x: np.ndarray) -> float:
-    x = x[np.isfinite(x)]
-    return float(1.4826 * np.median(np.abs(x - np.median(x)))) if len(x) else float("nan")
-
-
-def rolling_median(y: np.ndarray, window: int) -> np.ndarray:
-    return pd.Series(y).rolling(window, center=True, min_periods=1).median().to_numpy()
-
-
-def decimate(metrics: pd.DataFrame, max_rows: int = 20_000) -> pd.DataFrame:
-    """Block means of a long run (the last step of each block kept): verdicts are about trends,
-    and block means keep the noise test consistent (it is measured on the same blocks)."""
-    k = len(metrics) // max_rows
-    if k < 2:
-        return metrics
-    cols = [c for c in ("w_estimate", "loss_d", "loss_g", "gp", "clip_frac") if c in metrics]
-    n = len(metrics) - len(metrics) % k
-    tail = metrics.iloc[len(metrics) - n:]
-    out = {c: tail[c].to_numpy(np.float64).reshape(-1, k).mean(1) for c in cols}
-    out["step"] = tail["step"].to_numpy().reshape(-1, k)[:, -1]
-    return pd.DataFrame(out)
-
-
-def has_estimate(metrics: pd.DataFrame) -> bool:
-    return "w_estimate" in metrics and metrics["w_estimate"].notna().sum() > len(metrics) // 2
-
-
 def estimate_change(metrics: pd.DataFrame, min_window: int = 50) -> Optional[EstimateChange]:
     """The estimate's change over the last quarter (second half against first half), or None without one."""
     if not has_estimate(metrics):
@@ -112,19 +85,8 @@ def estimate_change(metrics: pd.DataFrame, min_window: int = 50) -> Optional[Est
                           int(steps[-1] - steps[max(0, n - len(w))] + 1), int(steps[peak]), bool(past))
 
 
-def rank_correlation(a, b, min_pairs: int = 3) -> float:
-    """Spearman's rank correlation of two aligned series (NaN pairs dropped); NaN if too few pairs."""
-    df = pd.DataFrame({"a": np.asarray(a, dtype=np.float64), "b": np.asarray(b, dtype=np.float64)}).dropna()
-    if len(df) < min_pairs:
-        return float("nan")
-    return float(df["a"].rank().corr(df["b"].rank()))
-
-
-def estimate_at(metrics: pd.DataFrame, steps: Iterable[int]) -> np.ndarray:
-    """The smoothed estimate at the given steps (a running median of 25 rows, interpolated)."""
-    m = metrics[["step", "w_estimate"]].dropna()
-    return np.interp(np.asarray(list(steps), dtype=np.float64), m["step"],
-                     rolling_median(m["w_estimate"].to_numpy(np.float64), 25))
+def has_estimate(metrics: pd.DataFrame) -> bool:
+    return "w_estimate" in metrics and metrics["w_estimate"].notna().sum() > len(metrics) // 2
 
 
 def warnings_for(m: pd.DataFrame, evals: pd.DataFrame, change: EstimateChange) -> list[str]:
@@ -154,3 +116,41 @@ def warnings_for(m: pd.DataFrame, evals: pd.DataFrame, change: EstimateChange) -
             out.append(f"The critic scores its training data {late:.3g} higher than held-out data, and the gap is "
                        "growing: it is overfitting. Stop, or regularise the critic (more data, smaller width).")
     return out
+
+
+def estimate_at(metrics: pd.DataFrame, steps: Iterable[int]) -> np.ndarray:
+    """The smoothed estimate at the given steps (a running median of 25 rows, interpolated)."""
+    m = metrics[["step", "w_estimate"]].dropna()
+    return np.interp(np.asarray(list(steps), dtype=np.float64), m["step"],
+                     rolling_median(m["w_estimate"].to_numpy(np.float64), 25))
+
+
+def rank_correlation(a, b, min_pairs: int = 3) -> float:
+    """Spearman's rank correlation of two aligned series (NaN pairs dropped); NaN if too few pairs."""
+    df = pd.DataFrame({"a": np.asarray(a, dtype=np.float64), "b": np.asarray(b, dtype=np.float64)}).dropna()
+    if len(df) < min_pairs:
+        return float("nan")
+    return float(df["a"].rank().corr(df["b"].rank()))
+
+
+def decimate(metrics: pd.DataFrame, max_rows: int = 20_000) -> pd.DataFrame:
+    """Block means of a long run (the last step of each block kept): verdicts are about trends,
+    and block means keep the noise test consistent (it is measured on the same blocks)."""
+    k = len(metrics) // max_rows
+    if k < 2:
+        return metrics
+    cols = [c for c in ("w_estimate", "loss_d", "loss_g", "gp", "clip_frac") if c in metrics]
+    n = len(metrics) - len(metrics) % k
+    tail = metrics.iloc[len(metrics) - n:]
+    out = {c: tail[c].to_numpy(np.float64).reshape(-1, k).mean(1) for c in cols}
+    out["step"] = tail["step"].to_numpy().reshape(-1, k)[:, -1]
+    return pd.DataFrame(out)
+
+
+def robust_sd(x: np.ndarray) -> float:
+    x = x[np.isfinite(x)]
+    return float(1.4826 * np.median(np.abs(x - np.median(x)))) if len(x) else float("nan")
+
+
+def rolling_median(y: np.ndarray, window: int) -> np.ndarray:
+    return pd.Series(y).rolling(window, center=True, min_periods=1).median().to_numpy()

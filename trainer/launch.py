@@ -2,8 +2,8 @@
 
     wgan-watch                          the dashboard on ./runs (http://127.0.0.1:8501)
     wgan-watch --runs-dir DIR --port 8502 --host 127.0.0.1
-    wgan-watch train --algo wgan-gp --data gaussians8     (= python -m trainer ...)
-    wgan-watch demo --data gaussians25                    (= python -m trainer demo ...)
+    wgan-watch train --algo wgan-gp --data gaussians8     (= python -m wgan_watch ...)
+    wgan-watch demo --data gaussians25                    (= python -m wgan_watch demo ...)
     wgan-watch import-tensorboard LOGDIR --map w_estimate=critic/wdist
 
 Installed by `pip install -e .` (pyproject.toml). The dashboard's server settings are
@@ -14,12 +14,11 @@ in the clone reads the same settings from .streamlit/config.toml; a test keeps t
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
-
-APP_MAIN = Path(__file__).resolve().parent / "main.py"
 
 SERVER_SETTINGS = {  # .streamlit/config.toml, as flags
     "server.headless": "true",
@@ -51,15 +50,20 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def app_main() -> Path:
+    """The dashboard's main.py: wgan_watch/app/ installed, the clone's app/ in an editable install."""
+    return Path(importlib.util.find_spec("wgan_watch.app").origin).parent / "main.py"
+
+
 def dashboard_command(runs_dir: str, port: int, host: str) -> list[str]:
     flags = [f"--{k}={v}" for k, v in SERVER_SETTINGS.items()]
-    return [sys.executable, "-m", "streamlit", "run", str(APP_MAIN), f"--server.address={host}",
+    return [sys.executable, "-m", "streamlit", "run", str(app_main()), f"--server.address={host}",
             f"--server.port={port}", *flags, "--", "--runs-dir", str(Path(runs_dir).expanduser().resolve())]
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    from trainer.cli import main as trainer_main
+    from .cli import main as trainer_main
 
     if argv[:1] == ["train"]:
         return trainer_main(argv[1:])

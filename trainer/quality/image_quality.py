@@ -2,7 +2,7 @@
 
 Features: Inception-v3 (torch-fidelity's network) when `--inception-weights` names its
 weights file on disk; else, for 1-channel 28-pixel images, the digit classifier trained
-on the embedded digits (trainer/features.py); else none, and `available` is False with
+on the embedded digits (features.py); else none, and `available` is False with
 `reason` saying why and what to install or pass. Either extractor gives the pooled
 features (FID, KID) and the logits (IS) in one pass; torchmetrics then computes the
 three scores from them through pass-through "extractors".

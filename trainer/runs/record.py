@@ -1,6 +1,6 @@
 """Recorder: the one writer of a run folder's tables, samples and status, for any training loop.
 
-    from trainer import Recorder
+    from wgan_watch import Recorder
 
     with Recorder("runs/my-wgan", algo="wgan-gp", data="my-faces", config=vars(args)) as rec:
         for step in range(1, steps + 1):
@@ -8,7 +8,7 @@
             rec.log(step, w_estimate=w, loss_d=d_loss, loss_g=g_loss, gp=gp)
             if step % 500 == 0:
                 rec.images(step, fake)             # N x C x H x W or N x H x W x C, tensor or array
-                rec.evaluate(step, fid=my_fid)     # any quality column (trainer.runfiles.EVAL_COLUMNS)
+                rec.evaluate(step, fid=my_fid)     # any quality column (wgan_watch.runs.runfiles.EVAL_COLUMNS)
             if rec.should_stop():                  # the dashboard's Stop button
                 break
 
@@ -138,13 +138,12 @@ class Recorder:
 
     @staticmethod
     def _config(config_json: Optional[dict], info: dict) -> dict:
-        from . import __version__
-        from .config import FORMAT_VERSION
+        from ..version import __version__
 
         if config_json is not None:
-            return {"format": FORMAT_VERSION, "version": __version__, **config_json}
+            return {"format": rf.FORMAT_VERSION, "version": __version__, **config_json}
         user = json.loads(json.dumps(dict(info.pop("config") or {}), default=str))  # Paths, enums: as text
-        return {"format": FORMAT_VERSION, "version": __version__, "writer": "recorder", **info, "user_config": user}
+        return {"format": rf.FORMAT_VERSION, "version": __version__, "writer": "recorder", **info, "user_config": user}
 
     def start_clock(self, elapsed: float = 0.0) -> None:
         """Count training time from now, on top of `elapsed` seconds before (the trainer's checkpoint)."""

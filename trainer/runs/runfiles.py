@@ -2,12 +2,12 @@
 
 This module is the contract's front door: the column names, readers of a run's
 tables, listing and naming of run folders. The pieces behind it live beside it
-and are re-exported here, so `from trainer import runfiles as rf` is all a
+and are re-exported here, so `from wgan_watch.runs import runfiles as rf` is all a
 reader needs:
 
-- trainer/atomic.py: atomic writes (temporary file, fsync, os.replace) and read_json;
-- trainer/parts.py: tables as numbered Parquet parts (PartWriter, tolerant readers);
-- trainer/runstatus.py: status.json (the heartbeat), control.json (stop) and the lock.
+- atomic.py: atomic writes (temporary file, fsync, os.replace) and read_json;
+- parts.py: tables as numbered Parquet parts (PartWriter, tolerant readers);
+- runstatus.py: status.json (the heartbeat), control.json (stop) and the lock.
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ from .parts import PartWriter, combine_parts, part_files, read_part, read_parts,
 from .runstatus import (ACTIVE_STATES, STALE_HEARTBEAT_S, STATES, RunLockedError, acquire_lock,  # noqa: F401
                         clear_served_control, effective_state, pid_alive, read_control, release_lock,
                         write_control, write_status)
+
+FORMAT_VERSION = 1
+"""config.json's "format": the layout described in README "The run folder" (columns are only ever added)."""
 
 METRIC_COLUMNS = ("step", "time", "elapsed", "w_estimate", "loss_d", "loss_g", "d_real", "d_fake",
                   "gp", "grad_norm", "clip_frac", "critic_iters", "samples_per_s")

@@ -50,7 +50,7 @@ class Passthrough(nn.Module):
 
 def train_classifier(log_path: Optional[Path] = None, epochs: int = 4, seed: int = 0) -> tuple[DigitClassifier, float]:
     """Train on 4,500 embedded digits, test on the other 500; returns (model, test accuracy)."""
-    from .data import embedded_digits
+    from ..data import embedded_digits
 
     x, y = embedded_digits()
     g = torch.Generator().manual_seed(seed)
