@@ -149,6 +149,7 @@ def toy_samples_figure(df: pd.DataFrame, title: str = "") -> go.Figure:
 
 
 ALGO_NAMES = {"wgan-gp": "WGAN-GP", "wgan": "WGAN (clipping)", "gan": "vanilla GAN"}
+ALGO_COLORS = {"wgan-gp": "#1f77b4", "wgan": "#2ca02c", "gan": "#d62728"}  # one colour per algorithm, every page
 
 
 def algo_labels(algos: dict[str, str]) -> dict[str, str]:

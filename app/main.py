@@ -19,6 +19,7 @@ page = st.navigation([
     st.Page("views/runs.py", title="Runs", icon=":material/list:", default=True),
     st.Page("views/monitor.py", title="Monitor", icon=":material/monitoring:"),
     st.Page("views/compare.py", title="Compare", icon=":material/compare:"),
+    st.Page("views/study.py", title="Study", icon=":material/query_stats:"),
     st.Page("views/latent.py", title="Latent lab", icon=":material/tune:"),
 ])
 page.run()

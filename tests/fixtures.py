@@ -29,10 +29,12 @@ def metrics_frame(n: int, start: int = 1, seed: int = 0, algo: str = "wgan-gp", 
 
 
 def write_fixture_run(runs: Path, name: str, algo: str = "wgan-gp", data: str = "gaussians8", n: int = 1000,
-                      state: str = "finished", eval_every: int = 100, parts: int = 4) -> Path:
+                      state: str = "finished", eval_every: int = 100, parts: int = 4, quality: float = 0.05,
+                      **config) -> Path:
+    """A finished-looking run; `quality`: where its W1 levels off; `config`: TrainConfig fields (group, seed, ...)."""
     d = runs / name
     d.mkdir(parents=True)
-    cfg = TrainConfig(algo=algo, data=data, steps=n).resolved()
+    cfg = TrainConfig(algo=algo, data=data, steps=n, **config).resolved()
     rf.atomic_write_json(d / "config.json", {"format": FORMAT_VERSION, "version": "test", **cfg.to_dict()})
     rf.write_status(d, state=state, step=n, pid=999999, device="cpu", started_at=time.time() - 3600, message="")
     m = metrics_frame(n, algo=algo)
@@ -41,7 +43,8 @@ def write_fixture_run(runs: Path, name: str, algo: str = "wgan-gp", data: str = 
         w.write(m.iloc[idx])
     steps = np.arange(eval_every, n + 1, eval_every)
     ev = pd.DataFrame({"step": steps, "time": time.time() - 3600 + steps * 0.05,
-                       "w1_exact": 0.3 * np.exp(-steps / 800) + 0.05 if cfg.is_toy else np.nan,
+                       "w1_exact": 0.3 * np.exp(-steps / 800) + quality if cfg.is_toy else np.nan,
+                       "floor": 0.06 if cfg.is_toy else np.nan, "floor_sd": 0.01 if cfg.is_toy else np.nan,
                        "modes": np.minimum(8, steps // 100) if cfg.is_toy else np.nan,
                        "hq_frac": np.minimum(1, steps / n) if cfg.is_toy else np.nan,
                        "w_heldout": 0.8 * np.exp(-steps / 800) + 0.12})

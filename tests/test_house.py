@@ -15,7 +15,7 @@ from tests.conftest import ROOT
 # the dashboard may import these parts of wgan_watch (and itself): the contract, the advisor, the settings
 # dataclass behind the start form and config.json, and starting runs in the background; all torch-free
 DASHBOARD_MAY_IMPORT = ("wgan_watch.runs", "wgan_watch.advice", "wgan_watch.config", "wgan_watch.spawn",
-                        "wgan_watch.app")
+                        "wgan_watch.study.analysis", "wgan_watch.study.design", "wgan_watch.app")
 # until its generators run through ONNX (the next change), the Latent lab alone still rebuilds them in torch
 LAB_UNTIL_ONNX = {"app/lab.py": ("wgan_watch.artifacts", "wgan_watch.quality"),
                   "app/views/latent.py": ("wgan_watch.quality",)}
@@ -142,7 +142,8 @@ def run_without_torch(code: str) -> subprocess.CompletedProcess:
 
 def test_the_contract_and_the_advisor_import_without_torch():
     names = sorted(module_name(p) for p in sources("trainer/runs", "trainer/advice"))
-    names += ["wgan_watch", "wgan_watch.config", "wgan_watch.spawn"]
+    names += ["wgan_watch", "wgan_watch.config", "wgan_watch.spawn", "wgan_watch.study.analysis",
+              "wgan_watch.study.design", "wgan_watch.study.worker", "wgan_watch.study.queue"]
     r = run_without_torch(f"import importlib\nfor n in {names!r}: importlib.import_module(n)\nprint('ok')")
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
     assert len(names) >= 15  # every module of both subpackages

@@ -117,7 +117,9 @@ class TrainConfig:
     runs_root: str = "runs"
     """Where new run folders are made when --run-dir is not given."""
     group: Optional[str] = None
-    """A name shared by runs started together (the demo, a trio): the Compare page opens on the newest group."""
+    """A name shared by runs started together (the demo, a trio, a study): the Compare page opens on the newest group."""
+    study_sample: Optional[int] = None
+    """Set by a study (python -m wgan_watch study): which of its settings samples this run is (0: the defaults)."""
     eval_every: Optional[int] = None
     """Generator steps between evaluations (exact W1 and modes on 2-D data, FID/KID/IS on images). Default: 250, spaced out in multiples of 250 when an evaluation would take over 2% of the training time."""
     eval_samples: int = 1000
@@ -240,6 +242,7 @@ class TrainConfig:
         need(self.max_samples >= 2, f"max_samples must be at least 2, got {self.max_samples}")
         need(self.flush_secs > 0, f"flush_secs must be greater than 0, got {self.flush_secs}")
         need(self.seed >= 0, f"seed must be 0 or more, got {self.seed}")
+        need(self.study_sample is None or self.study_sample >= 0, f"study_sample must be 0 or more, got {self.study_sample}")
         if self.group is not None:
             need(0 < len(self.group) <= 128 and self.group.isprintable(),
                  f"group must be 1 to 128 printable characters, got {short(self.group)}")

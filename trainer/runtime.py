@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 
 from .runs import runfiles
+from .runs.runstatus import STOP_WITH_PARENT
 from .config import ConfigError, TrainConfig
 
 CONTROL_CHECK_S = 0.5  # control.json is looked at no more often than this
@@ -54,11 +55,15 @@ def make_optimizer(cfg: TrainConfig, params, lr: float, capturable: bool = False
 
 
 class StopFlag:
-    """Set by SIGINT/SIGTERM or control.json; the loop ends at the next step."""
+    """Set by SIGINT/SIGTERM or control.json, or when the study worker that started this run is gone (killed:
+    the run stops at its next step with a checkpoint, and the worker started again resumes it); the loop ends
+    at the next step."""
 
     def __init__(self, run_dir: Path):
         self.run_dir, self.reason = run_dir, None
         self._next_check, self._old = 0.0, {}
+        parent = os.environ.get(STOP_WITH_PARENT, "")
+        self._parent = int(parent) if parent.isdigit() and int(parent) == os.getppid() else None
 
     def install(self) -> None:
         if threading.current_thread() is threading.main_thread():
@@ -78,4 +83,6 @@ class StopFlag:
             self._next_check = now + CONTROL_CHECK_S
             if runfiles.read_control(self.run_dir) == "stop":
                 self.reason = "stop requested from control.json"
+            elif self._parent is not None and os.getppid() != self._parent:
+                self.reason = "its study worker is gone (it resumes this run when started again)"
         return self.reason is not None

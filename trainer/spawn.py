@@ -79,19 +79,28 @@ def start_run(runs_dir: Path, cfg: TrainConfig, threads: int | None = None) -> s
     cfg.resolved()  # raises ConfigError before anything is made
     preflight(cfg)
     run_dir = rf.new_run_dir(runs_dir, cfg.algo, data_slug(cfg.data))
-    args = [sys.executable, "-m", PACKAGE, *cli_args(cfg), "--run-dir", str(run_dir), "--no-progress"]
-    # the package's parent on the path (a clone's `trainer`, or an installed `wgan_watch`); the process runs in
-    # the current folder, so relative paths (--data-root) mean what they mean to the user, never site-packages
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])}
-    if threads:
-        env["OMP_NUM_THREADS"] = str(threads)
-    with open(run_dir / "launch.log", "ab") as out:
-        proc = subprocess.Popen(args, cwd=os.getcwd(), env=env, stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
+    proc = trainer_process([*cli_args(cfg), "--run-dir", str(run_dir), "--no-progress"], run_dir / "launch.log",
+                           threads=threads)
     # the trainer takes a few seconds to import torch: say at once that the run exists
     rf.write_status(run_dir, state="starting", step=0, pid=getattr(proc, "pid", None), device=cfg.device,
                     started_at=time.time(), message="starting the trainer")
     return run_dir.name
+
+
+def trainer_process(args: list[str], log: Path, threads: int | None = None, detach: bool = True,
+                    env: dict | None = None) -> subprocess.Popen:
+    """`python -m wgan_watch ARGS` with its console appended to `log`. Detached (its own session): it outlives
+    the dashboard and the tab. Not detached (a study's worker): it shares the worker's Ctrl-C."""
+    # the package's parent on the path (a clone's `trainer`, or an installed `wgan_watch`); the process runs in
+    # the current folder, so relative paths (--data-root) mean what they mean to the user, never site-packages
+    env = {**os.environ, **(env or {}),
+           "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])}
+    if threads:
+        env["OMP_NUM_THREADS"] = str(threads)
+    with open(log, "ab") as out:
+        return subprocess.Popen([sys.executable, "-m", PACKAGE, *args], cwd=os.getcwd(), env=env,
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=detach, close_fds=True)
 
 
 def start_many(runs_dir: Path, configs: list[TrainConfig]) -> list[str]:

@@ -19,6 +19,9 @@ from .atomic import atomic_write_json, read_json, unlink_quietly
 STATES = ("starting", "running", "stopping", "finished", "stopped", "diverged", "failed")
 ACTIVE_STATES = ("starting", "running", "stopping")
 STALE_HEARTBEAT_S = 120.0  # a run on another host with no heartbeat for this long is lost
+STOP_WITH_PARENT = "WGAN_WATCH_STOP_WITH_PARENT"
+"""Set to its own pid by a process that starts a trainer it must not outlive (a study's worker): the trainer
+then stops at its next step, with a checkpoint, once that process is gone."""
 
 
 def write_status(run_dir: str | os.PathLike, **fields: Any) -> dict:
