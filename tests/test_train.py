@@ -236,14 +236,19 @@ def test_by_default_slow_evaluations_are_spaced_out_to_keep_their_share_small(ti
     real_quality = loop.toy_quality
 
     def slow_quality(*a, **k):
-        time.sleep(0.3)  # far more than 2% of 250 tiny steps
+        time.sleep(0.3)  # far more than 2% of 50 tiny steps
         return real_quality(*a, **k)
 
+    from wgan_watch import schedule
+
     monkeypatch.setattr(loop, "toy_quality", slow_quality)
-    run = train(tiny(steps=1600, eval_every=None, sample_every=1000, snapshot_every=1000, checkpoint_every=1000))
+    monkeypatch.setattr(schedule, "EVAL_EVERY", 50)  # the default spacing, scaled down 5x with the run
+    run = train(tiny(steps=820, eval_every=None, sample_every=1000, snapshot_every=1000, checkpoint_every=1000))
     steps = rf.read_evals(run)["step"].tolist()
-    assert steps[:2] == [250, 500] and steps[-1] == 1600  # the first timed one is at 500; always the last step
-    assert all(s % 250 == 0 for s in steps[:-1]) and steps[2] - steps[1] > 250, steps
+    assert steps[:2] == [50, 100] and steps[-1] == 820  # the first timed one is at 100; always the last step
+    assert all(s % 50 == 0 for s in steps[:-1]) and steps[2] - steps[1] > 50, steps
+    # ... but never below MIN_RUN_EVALS (8) in the run: spaced out to 100 at most here, not the 2% rule's 300+
+    assert max(b - a for a, b in zip(steps, steps[1:])) <= 100 and len(steps) >= 8, steps
     assert "evaluating every" in (run / "trainer.log").read_text()
     cfg = rf.read_json(run / "config.json")
     assert cfg["eval_every"] is None  # "default" is what the run was told, not a number
