@@ -18,6 +18,8 @@ MAX_POINTS = 2000  # per raw series: the minimum and maximum of 1,000 buckets (s
 SMOOTH_POINTS = 1000  # per smoothed series: evenly spaced (smoothing already removed the spikes)
 DASHES = ("solid", "dash", "dot", "dashdot")
 MARGIN = dict(l=55, r=10, t=40, b=45)  # room for tick labels and axis titles on the left and below
+# stacked panels: the legend at the figure's foot, clear of the panel titles and of the x axis title
+BELOW_PANELS = dict(orientation="h", yref="container", y=0.0, yanchor="bottom", xanchor="left", x=0)
 
 LABELS = {
     "w_estimate": "W estimate (critic)", "loss_d": "critic loss", "loss_g": "generator loss",
@@ -188,7 +190,54 @@ def panels_figure(frames: dict[str, pd.DataFrame], columns: Sequence[str], title
             fig.add_trace(go.Scatter(x=xs[i], y=sm[i].astype(np.float32), mode="lines", name=LABELS.get(col, col),
                                      legendgroup=col, showlegend=row == 1, line=dict(color=colors[col], width=2)),
                           row=row, col=1)
-    fig.update_layout(title=title, height=60 + panel_height * max(1, len(runs)), margin={**MARGIN, "t": 60},
-                      hovermode="x unified", legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
+    fig.update_layout(title=title, height=120 + panel_height * max(1, len(runs)), margin={**MARGIN, "t": 60,
+                      "b": 90}, hovermode="x unified", legend=BELOW_PANELS)
     fig.update_xaxes(title_text=X_AXES[x], row=max(1, len(runs)), col=1)
+    return fig
+
+
+def label_colors(labels: dict[str, str]) -> dict[str, str]:
+    """label -> colour by the label's algorithm (ALGO_COLORS), for labels made by algo_labels: {label: algo}."""
+    return {label: ALGO_COLORS.get(algo, PALETTE[i % len(PALETTE)]) for i, (label, algo) in enumerate(labels.items())}
+
+
+def _band_traces(fig: go.Figure, b: pd.DataFrame, name: str, color: str, dash: str = "solid", row=None, col=None,
+                 legend: bool = True) -> None:
+    xs = b["x"].to_numpy()
+    kw = dict(row=row, col=col) if row else {}
+    fig.add_trace(go.Scatter(x=np.r_[xs, xs[::-1]], y=np.r_[b["q75"], b["q25"][::-1]].astype(np.float32),
+                             fill="toself", mode="lines", fillcolor=_faint(color), line=dict(width=0),
+                             hoverinfo="skip", legendgroup=name, showlegend=False, name=f"{name} IQR"), **kw)
+    fig.add_trace(go.Scatter(x=xs, y=b["median"].to_numpy(np.float32), mode="lines", name=name, legendgroup=name,
+                             showlegend=legend, line=dict(color=color, width=2, dash=dash)), **kw)
+
+
+def band_figure(bands: dict[str, pd.DataFrame], colors: dict[str, str], *, x: str = "step", title: str = "",
+                y_title: str = "", log_y: bool = False) -> go.Figure:
+    """Groups of seeds as one line each: the median, the interquartile range as a band, n in the legend."""
+    fig = go.Figure()
+    for label, b in bands.items():
+        if len(b):
+            _band_traces(fig, b, f"{label} (n = {int(b['n'].max())})", colors[label])
+    return _layout(fig, title, x, y_title, log_y)
+
+
+def band_panels_figure(bands: dict[str, dict[str, pd.DataFrame]], *, x: str = "step", title: str = "",
+                       panel_height: int = 170) -> go.Figure:
+    """One panel per group of seeds (its own y scale), each column a median line with its interquartile band;
+    panel titles name the group and its n."""
+    groups = list(bands)
+    titles = [f"{g} (n = {max((int(b['n'].max()) for b in bands[g].values() if len(b)), default=0)})"
+              for g in groups]
+    fig = make_subplots(rows=max(1, len(groups)), cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                        subplot_titles=titles)
+    columns = list(dict.fromkeys(c for g in groups for c in bands[g]))
+    colors = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(columns)}
+    for row, g in enumerate(groups, start=1):
+        for c, b in bands[g].items():
+            if len(b):
+                _band_traces(fig, b, LABELS.get(c, c), colors[c], row=row, col=1, legend=row == 1)
+    fig.update_layout(title=title, height=120 + panel_height * max(1, len(groups)), margin={**MARGIN, "t": 60,
+                      "b": 90}, hovermode="x unified", legend=BELOW_PANELS)
+    fig.update_xaxes(title_text=X_AXES[x], row=max(1, len(groups)), col=1)
     return fig

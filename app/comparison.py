@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -81,8 +82,51 @@ def comparison(run_dir: Path) -> tuple[pd.DataFrame, dict]:
     return _row(load.run_key(run_dir), m, ev)
 
 
-def caption(rows: list[dict]) -> str:
-    """What this comparison shows, in words, from the numbers in its table: the claim, or what it shows instead."""
+SEED_FREE = {"seed", "run_dir", "runs_root", "group", "progress", "format", "version", "device", "flush_secs",
+             "study_sample", "writer", "user_config"}
+
+
+def seed_groups(configs: dict[str, dict]) -> dict[str, list[str]]:
+    """Runs that differ only in their seed (and where they were written) as one group: label -> runs, in the
+    order given. Labels name the algorithm, numbered when one algorithm comes with several settings."""
+    keyed: dict[str, list[str]] = {}
+    for run, cfg in configs.items():
+        key = repr(sorted((k, repr(v)) for k, v in cfg.items() if k not in SEED_FREE))
+        keyed.setdefault(key, []).append(run)
+    from .charts import algo_labels
+
+    labels = algo_labels({members[0]: configs[members[0]].get("algo") for members in keyed.values()})
+    return {labels[members[0]]: members for members in keyed.values()}
+
+
+def band(frames: list[pd.DataFrame], column: str, x: str, method: str = "ema", weight: float = 0.6,
+         points: int = 600) -> pd.DataFrame:
+    """Several seeds' `column` (each smoothed over its own full series first) as a median with an interquartile
+    band along x (step, or elapsed for "relative"), thinned to about `points` for drawing."""
+    from wgan_watch.study.analysis import seed_band
+
+    from .series import smooth
+
+    xcol = "elapsed" if x == "relative" else "step"
+    curves = [pd.DataFrame({xcol: f[xcol].to_numpy(), column: smooth(f[column].to_numpy(float), method, weight)})
+              for f in frames if column in f and f[column].notna().any()]
+    b = seed_band(curves, x=xcol, y=column)
+    if len(b) > points:
+        b = b.iloc[np.unique(np.linspace(0, len(b) - 1, points).astype(int))]
+    return b.rename(columns={xcol: "x"})
+
+
+def caption(rows: list[dict], seeds: int = 1) -> str:
+    """What this comparison shows, in words, from the numbers in its table: the claim, or what it shows instead.
+    `seeds`: runs per algorithm and setting (1: said to be one run, which shows nothing general)."""
+    text = _claim(rows)
+    if seeds > 1:
+        return f"Over {seeds} seeds per algorithm, every run counted: " + text
+    return ("From one run per algorithm, which cannot tell the algorithm from its seed (the Study page shows the "
+            "spread over seeds and settings): " + text)
+
+
+def _claim(rows: list[dict]) -> str:
     gan = [r for r in rows if r.get("algorithm", "").startswith("vanilla GAN") and r["steadiness"] == r["steadiness"]]
     wgan = [r for r in rows if r.get("algorithm", "").startswith("WGAN") and r["steadiness"] == r["steadiness"]]
     if not gan or not wgan:

@@ -1,4 +1,8 @@
-"""The latent lab's cached model work (torch is imported here, so only that page pays for it)."""
+"""The latent lab's cached model work: every run's generator through onnxruntime (no torch anywhere here).
+
+Sessions are cached per file (name and mtime) with st.cache_resource; the trainer thins exports while a run
+trains, so any step shown may vanish (FileNotFoundError), and a file the lab cannot run says why
+(GeneratorError)."""
 
 from __future__ import annotations
 
@@ -6,87 +10,79 @@ from pathlib import Path
 
 import numpy as np
 import streamlit as st
-import torch
 
-from wgan_watch.runs import runfiles as rf
-from wgan_watch.quality import latent as L
-from wgan_watch.artifacts import load_generator
+from wgan_watch.runs import generator_files as gf
+
+from . import latents as L
+from .onnx_generator import Generator, GeneratorError, open_generator
 
 GRID_SEEDS = 8  # samples moved together, so a direction's effect shows across several
 
-# One thread for the dashboard's small generators: G on 8 latents is ~1 ms of arithmetic, and torch's
-# default pool (one thread per core) spent more on waking its threads than on it, against a trainer
-# that may share the machine (python -m bench.sliders).
-torch.set_num_threads(1)
+__all__ = ["Generator", "GeneratorError", "GRID_SEEDS"]
 
 
-@st.cache_resource(max_entries=8, show_spinner="Loading the generator…")
-def generator(run_dir: str, step: int, mtime_ns: int) -> torch.nn.Module:
-    return load_generator(run_dir, step=step)  # safetensors + config.json: nothing is unpickled
+@st.cache_resource(max_entries=16, show_spinner="Loading the generator…")
+def _generator(path: str, mtime_ns: int, value_range: tuple) -> Generator:
+    return open_generator(Path(path), value_range)
 
 
-def snapshot_mtime(run_dir: Path, step: int) -> int:
-    """The snapshot's mtime (part of every cache key). FileNotFoundError if it is gone: the
-    trainer thins snapshots while a run trains, so any step shown may vanish."""
-    path = dict(rf.list_snapshots(run_dir)).get(step)
+def export_mtime(run_dir: Path, step: int) -> int:
+    """The export's mtime (part of every cache key). FileNotFoundError if it is gone."""
+    path = dict(gf.onnx_steps(run_dir)).get(step)
     if path is None:
-        raise FileNotFoundError(f"snapshot {step} is gone")
+        raise FileNotFoundError(f"generator {step} is gone")
     return path.stat().st_mtime_ns
 
 
-def model(run_dir: Path, step: int) -> torch.nn.Module:
-    return generator(str(run_dir), step, snapshot_mtime(run_dir, step))
+def generator(run_dir: Path, step: int) -> Generator:
+    info = gf.info(run_dir, step)
+    value_range = tuple(info.get("range") or (-1.0, 1.0))
+    return _generator(str(dict(gf.onnx_steps(run_dir))[step]), export_mtime(run_dir, step), value_range)
 
 
-@st.cache_resource(max_entries=32, show_spinner="Finding the generator's main directions…")
-def directions(run_dir: str, step: int, mtime_ns: int, method: str, k: int) -> torch.Tensor:
-    G = generator(run_dir, step, mtime_ns)
-    if method == "ganspace":
-        return L.ganspace_directions(G, k)
-    if method == "raw":
-        return torch.eye(G.latent_dim)[:k]
-    return L.sefa_directions(G, k)
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _directions(run_dir: str, step: int, mtime_ns: int, method: str, k: int,
+                latent_dim: int) -> tuple[np.ndarray, bool]:
+    found = gf.directions(run_dir, step).get(method) if method != "raw" else None
+    if found is None:  # raw z, or an export without its directions (then said on the page)
+        return np.eye(latent_dim, dtype=np.float32)[:k], method == "raw"
+    return np.asarray(found[:k], np.float32), True
 
 
-def model_directions(run_dir: Path, step: int, method: str, k: int) -> torch.Tensor:
-    return directions(str(run_dir), step, snapshot_mtime(run_dir, step), method, k)
+def directions(run_dir: Path, step: int, method: str, k: int, latent_dim: int) -> tuple[np.ndarray, bool]:
+    """(k directions as rows, whether they are the ones asked for)."""
+    return _directions(str(run_dir), step, export_mtime(run_dir, step), method, k, latent_dim)
 
 
-def moved_latents(G, seeds: list[int], dirs: torch.Tensor, amounts: list[float]) -> torch.Tensor:
-    return L.move(L.seed_latents(seeds, G.latent_dim), dirs, amounts)
-
-
-def image_grid_png(G, z: torch.Tensor, ncol: int, scale: int = 3) -> bytes:
-    return L.png_bytes(L.grid(L.images_uint8(G, z), ncol), scale)
+def image_grid_png(G: Generator, z: np.ndarray, ncol: int, scale: int = 3) -> bytes:
+    return L.png_bytes(L.grid(L.images_uint8(G(z), G.value_range), ncol), scale)
 
 
 @st.cache_data(max_entries=32, show_spinner="Rendering frames…")
 def interpolation(run_dir: str, step: int, mtime_ns: int, a: int, b: int, frames: int, method: str):
     """(PNG strip, GIF bytes) of the path from seed a to seed b."""
-    G = generator(run_dir, step, mtime_ns)
+    G = generator(Path(run_dir), step)
     za, zb = L.seed_latents([a, b], G.latent_dim)
-    imgs = L.images_uint8(G, L.interpolate(za, zb, frames, method))
+    imgs = L.images_uint8(G(L.interpolate(za, zb, frames, method)), G.value_range)
     return L.png_bytes(L.grid(imgs, ncol=frames), 2), L.gif_bytes(imgs)
 
 
 @st.cache_data(max_entries=16, show_spinner="Rendering the walk…")
 def latent_walk(run_dir: str, step: int, mtime_ns: int, seeds: tuple[int, ...], frames: int, method: str) -> bytes:
-    G = generator(run_dir, step, mtime_ns)
-    imgs = L.images_uint8(G, L.walk(L.seed_latents(seeds, G.latent_dim), frames, method))
-    return L.gif_bytes(imgs)
+    G = generator(Path(run_dir), step)
+    return L.gif_bytes(L.images_uint8(G(L.walk(L.seed_latents(seeds, G.latent_dim), frames, method)),
+                                      G.value_range))
 
 
-@torch.no_grad()
-def toy_points(G, z: torch.Tensor) -> np.ndarray:
-    return G(z).float().numpy()
-
-
-def python_snippet(run_dir: Path, step: int, seed: int, method: str, amounts: list[float]) -> str:
-    fn = {"sefa": "sefa_directions(G, k)", "ganspace": "ganspace_directions(G, k)",
-          "raw": "torch.eye(G.latent_dim)[:k]"}[method]
-    return (f"import torch\nfrom wgan_watch import load_generator\n"
-            f"from wgan_watch.quality.latent import move, seed_latents, sefa_directions, ganspace_directions\n\n"
-            f"G = load_generator({str(run_dir)!r}, step={step})\n"
-            f"amounts = {[round(a, 3) for a in amounts]}\nk = len(amounts)\n"
-            f"z = move(seed_latents(range({seed}, {seed + GRID_SEEDS}), G.latent_dim), {fn}, amounts)\n"
-            f"with torch.no_grad():\n    x = G(z)  # {GRID_SEEDS} samples in [-1, 1]\n")
+def python_snippet(run_dir: Path, step: int, seed: int, method: str, amounts: list[float], n: int) -> str:
+    """The lines that regenerate what the lab shows, with onnxruntime and numpy only."""
+    folder = Path(run_dir) / gf.FOLDER
+    dirs = (f"dirs = load_file({str(folder / f'step_{step:08d}.directions.safetensors')!r})[{method!r}]"
+            if method != "raw" else "dirs = np.eye(d, dtype=np.float32)")
+    return (f"import numpy as np\nimport onnxruntime as ort\nfrom safetensors.numpy import load_file\n\n"
+            f"G = ort.InferenceSession({str(folder / f'step_{step:08d}.onnx')!r})\n"
+            f"d = G.get_inputs()[0].shape[1]\n{dirs}\n"
+            f"amounts = np.array({[round(a, 3) for a in amounts]}, np.float32)\n"
+            f"z = np.stack([np.random.default_rng(s).standard_normal(d) for s in range({seed}, {seed + n})])\n"
+            f"z = (z + amounts @ dirs[:len(amounts)]).astype(np.float32)\n"
+            f"x = G.run(None, {{'z': z}})[0]  # {n} samples\n")

@@ -10,8 +10,8 @@ import importlib.util
 import streamlit as st
 
 if importlib.util.find_spec("wgan_watch") is None:
-    st.error("WGAN Watch is not installed in this Python environment: run `python -m pip install -e .` in the "
-             "clone (README, first command), then start the dashboard again.")
+    st.error("WGAN Watch is not installed in this Python environment: run `python -m pip install -e \".[train]\"` "
+             "in the clone (README, first command), then start the dashboard again.")
     st.stop()
 
 st.set_page_config(page_title="WGAN Watch", page_icon=":material/monitoring:", layout="wide")

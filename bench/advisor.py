@@ -3,6 +3,7 @@ exactly what a live dashboard had then, and compare its calls with what happened
 
     python -m bench.advisor [--quick] [--only "wgan-gp gaussians8"] [--early-stop 500] [--seed 0]
                             [--draws 4] [--out DIR]
+    python -m bench.advisor --seeds 5 [--out DIR]     # the runs that converge in budget, over seeds 0..4
 
 Runs already finished in --out at the same budget are scored again, not trained again.
 
@@ -54,7 +55,8 @@ import pandas as pd  # noqa: E402
 
 from bench.advisor_redraw import redrawn_evals  # noqa: E402
 from bench.advisor_row import Row  # noqa: E402
-from bench.advisor_tables import print_noise_table, print_patience_table, print_table, print_truth_table  # noqa: E402
+from bench.advisor_tables import (print_noise_table, print_patience_table, print_seeds_table, print_table,  # noqa: E402
+                                  print_truth_table)
 from bench.advisor_truth import truth_curve  # noqa: E402
 from wgan_watch import TrainConfig, train  # noqa: E402
 from wgan_watch.runs import runfiles as rf  # noqa: E402
@@ -79,6 +81,9 @@ FULL = [
     ("gan", "digits", 4000, {}),
 ]
 QUICK = [("wgan-gp", "gaussians8", 5000, {"eval_every": 250})]
+# the settings whose seed-0 run converges in its budget (the first table's "converges in budget": yes), which
+# --seeds trains again on other seeds: one seed's stop says little about the advisor on the next run
+CONVERGING = [FULL[0], FULL[1], FULL[7], FULL[9], FULL[10]]
 REL_TOL = 0.10  # "within 10% of the run's best"
 PATIENCES = (500, 1000, 2000)  # --early-stop N values whose trade-off the second table shows
 
@@ -224,7 +229,11 @@ def main(argv=None) -> list[Row]:
     ap.add_argument("--out", type=Path, help="keep the runs and a JSON of the results here")
     ap.add_argument("--draws", type=int, default=4,
                     help="other draws of each run's evaluations to replay (0: the run's own only)")
+    ap.add_argument("--seeds", type=int, default=0, help="train the settings that converge in their budget on "
+                    "seeds 0..N-1 and report the stop over seeds: median and range (no redraws, no truth replay)")
     args = ap.parse_args(argv)
+    if args.seeds:
+        return over_seeds(args)
     out = args.out or Path(tempfile.mkdtemp(prefix="bench-advisor-"))
     out.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("WGAN_WATCH_CACHE", str(out / ".cache"))
@@ -253,6 +262,28 @@ def main(argv=None) -> list[Row]:
           "samples, eight paired draws)\n")
     print_truth_table(rows, args.early_stop)
     (out / "advisor.json").write_text(json.dumps([asdict(r) for r in rows], indent=1, default=float))
+    return rows
+
+
+def over_seeds(args) -> list[Row]:
+    """--seeds N: the stop step, the quality lost there and the budget saved, over seeds, per setting."""
+    out = args.out or Path(tempfile.mkdtemp(prefix="bench-advisor-seeds-"))
+    out.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("WGAN_WATCH_CACHE", str(out / ".cache"))
+    settings = [s for s in CONVERGING if not args.only or args.only in f"{s[0]} {s[1]}"]
+    print(f"Stop advisor over seeds 0..{args.seeds - 1}: {platform.machine()}, {os.cpu_count()} cores, "
+          f"--early-stop {args.early_stop}; runs in {out}", flush=True)
+    rows = []
+    for algo, data, budget, extra in settings:
+        for seed in range(args.seeds):
+            r = bench_one(algo, data, budget, {**extra, "seed": seed}, out, args.early_stop)
+            r.variant = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in extra.items() if k != "eval_every")
+            rows.append(r)
+            print(f"{algo} {data} seed {seed}: {r.seconds:.0f} s, stops at {r.early_stop_step}, "
+                  f"{r.lost:+.1%}, saves {r.saved:.0%}, converges in budget: {r.converges}", flush=True)
+    print()
+    print_seeds_table(rows, args.early_stop, args.seeds)
+    (out / "advisor-seeds.json").write_text(json.dumps([asdict(r) for r in rows], indent=1, default=float))
     return rows
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import statistics
+
 from bench.advisor_row import Row
 
 
@@ -67,3 +69,31 @@ def print_truth_table(rows: list[Row], early_stop: int) -> None:
         t = r.on_truth
         print(f"| {r.algo} | {r.label} | {'yes' if r.converges else 'no'} | {at_step(t['stop'])} | {t['lost']:+.0%} | "
               f"{'yes' if t['ok'] else 'no'} | {t['saved']:.0%} | {t['premature']} |", flush=True)
+
+
+def spread(values: list[float], fmt: str) -> str:
+    """median [lowest, highest], as the seeds table writes it."""
+    if not values:
+        return "—"
+    v = sorted(values)
+    return f"{format(statistics.median(v), fmt)} [{format(v[0], fmt)}, {format(v[-1], fmt)}]"
+
+
+def print_seeds_table(rows: list[Row], early_stop: int, seeds: int) -> None:
+    """Per setting, over its seeds: where --early-stop stopped, the quality lost there, the budget saved (median
+    [range]); a run that never stopped counts as stopping at its budget, having saved nothing."""
+    print(f"| algo | data | seeds | converge in budget | --early-stop {early_stop} stops at | quality lost there | "
+          "stops within 10% / noise / floor | budget saved | never stopped |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    by: dict[tuple[str, str], list[Row]] = {}
+    for r in rows:
+        by.setdefault((r.algo, r.label), []).append(r)
+    for (algo, label), rs in by.items():
+        conv = [r for r in rs if r.converges]
+        stops = [float(r.early_stop_step or r.budget) for r in conv]
+        print(f"| {algo} | {label} | {len(rs)} | {len(conv)} of {len(rs)} | {spread(stops, ',.0f')} | "
+              f"{spread([r.lost for r in conv], '+.1%')} | {sum(r.stop_ok for r in conv)} of {len(conv)} | "
+              f"{spread([r.saved for r in conv], '.0%')} | {sum(r.early_stop_step is None for r in conv)} |",
+              flush=True)
+    print(f"\n(the spreads are over the seeds whose run converges in its budget, as in the first table; "
+          f"{seeds} seeds were trained per setting)")

@@ -6,7 +6,7 @@ Uses a trained digits run if given (or the newest one under runs/), otherwise wr
 a run with a freshly built digits generator (same architecture and cost). Times two
 things on this CPU: the page's whole script run after a slider move (Streamlit's
 AppTest; in the browser only the sliders' fragment reruns, so this is an upper
-bound), and the model work alone (latent move + generator + PNG encode).
+bound), and the model work alone (latent move + the generator through onnxruntime + PNG encode).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def pick_run(arg: str | None) -> Path:
+    from wgan_watch.runs import generator_files as gf
     from wgan_watch.runs import runfiles as rf
 
     if arg:
@@ -33,21 +34,15 @@ def pick_run(arg: str | None) -> Path:
     for name in rf.list_runs(ROOT / "runs"):
         d = ROOT / "runs" / name
         cfg = rf.read_json(d / "config.json") or {}
-        if cfg.get("data") == "digits" and rf.list_snapshots(d):
+        if cfg.get("data") == "digits" and gf.onnx_steps(d):
             return d
-    from tests.fixtures import write_generator_run
-
-    tmp = Path(tempfile.mkdtemp())
-    d = write_generator_run(tmp, "digits-untrained", steps=(100,))
+    from tests.fixtures import write_fixture_run
     from wgan_watch import TrainConfig
-    from wgan_watch.runs.runfiles import FORMAT_VERSION
-
-    cfg = TrainConfig(data="digits").resolved()  # the default width, as a user's run has
-    from wgan_watch.artifacts import save_snapshot
     from wgan_watch.models import build_models
+    from wgan_watch.runs.generator_export import export_generator
 
-    rf.atomic_write_json(d / "config.json", {"format": FORMAT_VERSION, **cfg.to_dict()})
-    save_snapshot(d, 100, build_models(cfg)[0].eval(), keep=5)
+    d = write_fixture_run(Path(tempfile.mkdtemp()), "digits-untrained", data="digits", n=100)
+    export_generator(d, 100, build_models(TrainConfig(data="digits"))[0].eval())  # the default width
     return d
 
 
@@ -65,8 +60,8 @@ def main() -> None:
     from streamlit.testing.v1 import AppTest
 
     from wgan_watch.app import lab
-    from wgan_watch.quality import latent as L
-    from wgan_watch.runs import runfiles as rf
+    from wgan_watch.app import latents as L
+    from wgan_watch.runs import generator_files as gf
 
     at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=120)
     at.query_params["run"] = run_dir.name
@@ -81,9 +76,9 @@ def main() -> None:
         at.run()
         page.append(time.perf_counter() - t)
     assert not at.exception
-    step = rf.list_snapshots(run_dir)[-1][0]
-    G = lab.model(run_dir, step)
-    dirs = lab.model_directions(run_dir, step, "sefa", 6)
+    step = gf.onnx_steps(run_dir)[-1][0]
+    G = lab.generator(run_dir, step)
+    dirs, _ = lab.directions(run_dir, step, "sefa", 6, G.latent_dim)
     for i in range(args.moves):
         amounts = rng.uniform(-3, 3, 6).tolist()
         t = time.perf_counter()

@@ -1,4 +1,5 @@
-"""Slider to new picture in a real browser: the latent lab on a digits run and a toy run, against the floor.
+"""Slider to new picture in a real browser: the latent lab on a digits run, a 64x64 DCGAN and a toy run, against
+the floor. Every generator runs through onnxruntime from its ONNX export, as the lab always does.
 
     python -m bench.sliders [--moves 20] [--repeat 2]
 
@@ -34,20 +35,18 @@ NEW_PLOT = """n => { const d = Object.values(window.__drawn || {}).filter(d => d
 
 
 def make_runs(root: Path) -> dict[str, str]:
-    """A digits run with the default generator (untrained: the same cost as a trained one) and a toy run."""
-    from tests.fixtures import write_generator_run
+    """Runs whose exported generators have the default sizes (untrained: the same cost as trained ones): digits,
+    gaussians8, and a 64x64 colour DCGAN (the DCGAN paper's size: 512 channels at 4x4, latent 100)."""
+    from tests.fixtures import write_fixture_run
     from wgan_watch import TrainConfig
-    from wgan_watch.runs import runfiles as rf
-    from wgan_watch.artifacts import save_snapshot
-    from wgan_watch.runs.runfiles import FORMAT_VERSION
-    from wgan_watch.models import build_models
+    from wgan_watch.models import DCGenerator, build_models
+    from wgan_watch.runs.generator_export import export_generator
 
     out = {}
-    for data in ("digits", "gaussians8"):
-        d = write_generator_run(root, f"lab-{data}", data=data, steps=(100,))
-        cfg = TrainConfig(data=data).resolved()
-        rf.atomic_write_json(d / "config.json", {"format": FORMAT_VERSION, **cfg.to_dict()})
-        save_snapshot(d, 100, build_models(cfg)[0].eval(), keep=5)
+    for data in ("digits", "gaussians8", "dcgan64"):
+        d = write_fixture_run(root, f"lab-{data}", data="gaussians8" if data == "gaussians8" else "digits", n=100)
+        G = (DCGenerator(100, 64, 64, 3) if data == "dcgan64" else build_models(TrainConfig(data=data))[0]).eval()
+        assert export_generator(d, 100, G) is None
         out[data] = d.name
     return out
 
@@ -106,13 +105,15 @@ def main() -> None:
     runs.mkdir()
     names = make_runs(runs)
     res: dict[str, list[float]] = {"floor: one slider, one image": [], "latent lab, digits": [],
-                                   "latent lab, gaussians8 (scatter)": []}
+                                   "latent lab, 64x64 DCGAN": [], "latent lab, gaussians8 (scatter)": []}
     with Server([str(ROOT / "app" / "main.py"), "--", "--runs-dir", str(runs)]) as lab, \
             Server([str(ROOT / "bench" / "slider_floor.py")]) as floor, Browser() as browser:
         for _ in range(args.repeat):
             res["floor: one slider, one image"] += slider_moves(browser, floor.url, args.moves)
             res["latent lab, digits"] += slider_moves(browser, lab.url + f"/latent?run={names['digits']}",
                                                       args.moves)
+            res["latent lab, 64x64 DCGAN"] += slider_moves(browser, lab.url + f"/latent?run={names['dcgan64']}",
+                                                           args.moves)
             res.setdefault("interpolation strip and GIF, digits (10/16 frames)", []).extend(
                 interpolation_times(browser, lab.url + f"/latent?run={names['digits']}", max(4, args.moves // 4)))
             res["latent lab, gaussians8 (scatter)"] += slider_moves(

@@ -3,7 +3,7 @@
     python examples/wgan_gp_8gaussians.py --steps 2000 --run-dir runs/my-wgan-gp
     streamlit run app/main.py          # the run appears on the Runs page, live
 
-Nothing here comes from this project's trainer except the three Recorder calls marked "# <-".
+Nothing here comes from this project's trainer except the Recorder calls marked "# <-".
 """
 
 import argparse
@@ -66,5 +66,7 @@ with Recorder(args.run_dir, algo="wgan-gp", data="8 gaussians (own script)", ste
                 rec.points(step, real, fake, critic=lambda pts: D(torch.as_tensor(pts)).squeeze(1))
                 cost = ot.dist(real.double().numpy(), fake.double().numpy(), metric="euclidean")
                 rec.evaluate(step, w1_exact=ot.emd2(np.full(1000, 1e-3), np.full(1000, 1e-3), cost))  # <-
+        if step % 500 == 0 or step == args.steps:
+            rec.generator(step, G)  # <- as ONNX, for the Latent lab (sliders, interpolation, GIFs)
         if rec.should_stop():  # the dashboard's Stop button
             break

@@ -72,7 +72,7 @@ def write_fixture_run(runs: Path, name: str, algo: str = "wgan-gp", data: str = 
 
 
 def write_generator_run(runs: Path, name: str, data: str = "digits", steps: tuple[int, ...] = (100, 200)) -> Path:
-    """A run with real (untrained, seeded) generator snapshots, for the latent lab."""
+    """A run with real (untrained, seeded) generator snapshots and their ONNX exports, for the latent lab."""
     import torch
 
     from wgan_watch.artifacts import save_snapshot

@@ -85,7 +85,7 @@ def test_a_link_reproduces_the_screen(runs):
     assert not at.code  # on request only
     at.toggle(key="lab_code").set_value(True).run()
     code = "\n".join(c.value for c in at.code)
-    assert "load_generator(" in code and "ganspace_directions" in code
+    assert "ort.InferenceSession(" in code and "['ganspace']" in code and "range(11, 19)" in code
 
 
 def test_toy_runs_draw_points_and_path(runs):
@@ -102,7 +102,7 @@ def test_no_snapshots_says_so(runs):
 
     write_fixture_run(runs, "bare")
     at = lab()
-    assert any("No run has a generator snapshot" in i.value for i in at.info)
+    assert any("No run has an exported generator yet" in i.value for i in at.info)
 
 
 def test_raw_coordinates_move_one_latent_coordinate_each(runs):
@@ -124,3 +124,104 @@ def test_walk_as_gif_loops_through_the_seeds(runs, media):
     walks = [d for d, mime, name in media if mime == "image/gif" and name and name.endswith("-walk.gif")]
     im = Image.open(io.BytesIO(walks[-1]))
     assert im.n_frames == 3 * 3  # three legs (0->1->2->0) of frames // 2 frames each
+
+
+def test_the_copied_python_regenerates_the_image(runs, tmp_path):
+    """The lines under "Copy as Python" run on their own (onnxruntime and numpy) and give the samples shown."""
+    import numpy as np
+
+    from wgan_watch.app import latents as L
+    from wgan_watch.app.onnx_generator import open_generator
+    from wgan_watch.runs import generator_files as gf
+
+    d = write_generator_run(runs, "g")
+    at = lab(run="g", seed="4", amounts="0.5,-1")
+    at.toggle(key="lab_code").set_value(True).run()
+    scope: dict = {}
+    exec(at.code[0].value, scope)  # noqa: S102 - the page's own snippet
+    G = open_generator(dict(gf.onnx_steps(d))[200])
+    dirs = gf.directions(d, 200)["sefa"]
+    z = L.move(L.seed_latents(range(4, 12), G.latent_dim), dirs, [0.5, -1.0])
+    assert np.allclose(scope["x"], G(z), atol=1e-5)
+
+
+# --- files the lab cannot run: one line each, no exception, nothing else read ----------------------------------
+
+def export_like(runs, name: str, payload: bytes):
+    """A run whose newest export is `payload` in place of a real graph."""
+    d = write_generator_run(runs, name, steps=(100,))
+    (d / "generator" / "step_00000100.onnx").write_bytes(payload)
+    return d
+
+
+def graph_bytes(inputs, outputs) -> bytes:
+    """A tiny ONNX graph (Identity or a MatMul) with the given value infos, built with onnx's helpers."""
+    from onnx import TensorProto, helper
+
+    def vi(name, shape, kind=TensorProto.FLOAT):
+        return helper.make_tensor_value_info(name, kind, shape)
+
+    node = helper.make_node("Identity", [inputs[0][0]], [outputs[0][0]])
+    graph = helper.make_graph([node], "g", [vi(*i) for i in inputs], [vi(*o) for o in outputs])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
+
+
+@pytest.mark.parametrize("payload,says", [
+    (b"\x08\x07 this is not protobuf \xff\xfe" * 40, "is not a graph onnxruntime can load"),
+    ("wrong input", "must take one float input [batch, latent]"),
+    ("wrong output", "neither images [batch, 1 or 3, H, W] nor 2-D points"),
+])
+def test_a_bad_generator_file_is_one_line_in_the_lab(runs, payload, says):
+    from onnx import TensorProto
+
+    if payload == "wrong input":
+        payload = graph_bytes([("z", ["batch", 8, 3])], [("x", ["batch", 8, 3])])
+    elif payload == "wrong output":
+        payload = graph_bytes([("z", ["batch", 8])], [("x", ["batch", 8])])
+    export_like(runs, "bad", payload)
+    at = lab(run="bad")
+    assert len(at.error) == 1 and says in at.error[0].value, [e.value for e in at.error]
+    assert TensorProto  # (onnx builds the test graphs; the lab itself needs only onnxruntime)
+
+
+def test_a_file_over_the_cap_is_not_read(runs, monkeypatch):
+    from wgan_watch.app import onnx_generator
+
+    monkeypatch.setattr(onnx_generator, "MAX_BYTES", 1000)
+    export_like(runs, "big", b"\0" * 5000)
+    at = lab(run="big")
+    assert len(at.error) == 1 and "over the lab's cap of" in at.error[0].value
+
+
+def test_a_graph_that_refers_to_external_data_is_refused(runs, tmp_path):
+    """Its weights would be read from a path the file names: the lab never opens it (here: a file of secrets)."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    secret = tmp_path / "secret.bin"
+    secret.write_bytes(np.arange(16, dtype=np.float32).tobytes())
+    w = numpy_helper.from_array(np.zeros((8, 2), np.float32), "w")
+    w.ClearField("raw_data")
+    w.data_location = TensorProto.EXTERNAL
+    for k, v in (("location", str(secret)), ("offset", "0"), ("length", "64")):
+        entry = w.external_data.add()
+        entry.key, entry.value = k, v
+    node = helper.make_node("MatMul", ["z", "w"], ["x"])
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["batch", 8])],
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 2])], [w])
+    export_like(runs, "ext", helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
+    at = lab(run="ext")
+    assert len(at.error) == 1 and "refers to external data" in at.error[0].value, [e.value for e in at.error]
+
+
+def test_a_run_whose_generator_could_not_be_exported_says_why(runs):
+    import json
+
+    from tests.fixtures import write_fixture_run
+
+    d = write_fixture_run(runs, "mine")
+    (d / "generator").mkdir()
+    (d / "generator" / "step_00000100.json").write_text(json.dumps({"step": 100, "error": "TypeError: no forward"}))
+    at = lab()
+    assert any("`mine`: its generator could not be exported" in w.value and "TypeError: no forward" in w.value
+               for w in at.warning)

@@ -8,6 +8,7 @@ back with `torch.load(weights_only=True)`.
 from __future__ import annotations
 
 import io
+import logging
 import os
 from pathlib import Path
 from typing import Optional
@@ -18,19 +19,32 @@ from safetensors.torch import save as st_save
 
 from .runs import runfiles
 from .config import TrainConfig
+from .runs.generator_export import export_generator
 from .runs.samples import thin_step_files
+
+log = logging.getLogger("trainer")
 
 # --- generator snapshots -----------------------------------------------------------
 
-def save_snapshot(run_dir: Path, step: int, G: torch.nn.Module, keep: int, protect: tuple[int, ...] = ()) -> Path:
-    """Write generator/step_N.safetensors and thin the folder to `keep` snapshots."""
+def save_snapshot(run_dir: Path, step: int, G: torch.nn.Module, keep: int, protect: tuple[int, ...] = (),
+                  onnx: bool = True) -> Path:
+    """Write generator/step_N.safetensors (resume, the best snapshot, load_generator) and, for the Latent lab,
+    the same generator as ONNX; thin both to `keep`."""
     folder = run_dir / "generator"
     folder.mkdir(exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in _unwrap(G).state_dict().items()}
     path = folder / runfiles.step_name(step, "safetensors")
     runfiles.atomic_write_bytes(path, st_save(state, metadata={"step": str(step), "format": "1"}))
     thin_snapshots(run_dir, keep, protect=protect + (step,))
+    if onnx:
+        why = export_generator(run_dir, step, G, keep=keep, protect=protect)
+        if why and not _export_failed.get(str(run_dir)):
+            _export_failed[str(run_dir)] = why
+            log.warning("the generator could not be exported as ONNX for the Latent lab (training goes on): %s", why)
     return path
+
+
+_export_failed: dict[str, str] = {}  # runs whose export failure was logged (once each)
 
 
 def thin_snapshots(run_dir: Path, keep: int, protect: tuple[int, ...] = ()) -> None:

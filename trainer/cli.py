@@ -67,6 +67,27 @@ def demo_main(argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
+def export_main(argv: Sequence[str]) -> int:
+    """`export-onnx RUN_DIR ...`: the Latent lab's ONNX files for the snapshots of runs made before they existed."""
+    p = OneLineParser(prog=f"{PROG} export-onnx", description="Export every generator snapshot (safetensors) of "
+                      "these runs as ONNX, for the Latent lab (runs of this version export as they train).")
+    p.add_argument("runs", nargs="+", metavar="RUN_DIR")
+    ns = p.parse_args(argv)
+    from .artifacts import load_generator
+    from .runs import runfiles
+    from .runs.generator_export import export_generator
+
+    for run in map(Path, ns.runs):
+        snaps = runfiles.list_snapshots(run)
+        if not (run / "config.json").is_file() or not snaps:
+            print(f"error: {run} has no config.json or no generator snapshot", file=sys.stderr)
+            return EXIT_USAGE
+        for step, _ in snaps:
+            why = export_generator(run, step, load_generator(run, step), keep=len(snaps) + 1)
+            print(f"{run.name} step {step}: " + (f"not exported: {why}" if why else "exported"))
+    return EXIT_OK
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["demo"]:
@@ -75,6 +96,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from .study.command import main as study_main
 
         return study_main(argv[1:])
+    if argv[:1] == ["export-onnx"]:
+        return export_main(argv[1:])
     if argv[:1] == ["import-tensorboard"]:
         from .runs.tensorboard import main as import_main
 

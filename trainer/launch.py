@@ -37,6 +37,7 @@ COMMANDS = """commands:
   train ...            train a run: the trainer's flags (wgan-watch train --help)
   demo ...             start WGAN-GP, WGAN and the vanilla GAN on the same data, in the background
   study NAME ...       algorithms x settings x seeds, queued in Optuna (wgan-watch study --help)
+  export-onnx RUN...   ONNX files for the Latent lab from older runs' snapshots
   import-tensorboard   turn TensorBoard logs into run folders (wgan-watch import-tensorboard --help)"""
 
 
@@ -68,7 +69,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     if argv[:1] == ["train"]:
         return trainer_main(argv[1:])
-    if argv[:1] in (["demo"], ["import-tensorboard"], ["study"]):
+    if argv[:1] in (["demo"], ["import-tensorboard"], ["study"], ["export-onnx"]):
         return trainer_main(argv)
     ns = parser().parse_args(argv)
     if not 0 < ns.port < 65536:

@@ -49,9 +49,62 @@ if not chosen:
 x = st.radio("Align by", ["step", "relative"], format_func=charts.X_AXES.get, horizontal=True, key="cmp_x")
 run_dirs = {n: rf.resolve_run(root, n) for n in chosen}
 configs = {n: load.config(d) or {} for n, d in run_dirs.items()}
-labels = charts.algo_labels({n: c.get("algo") for n, c in configs.items()})
-colors = charts.run_colors(list(labels.values()))
+groups = cmp.seed_groups(configs)  # runs that differ only in seed: one line each (median and quartiles)
+group_of = {r: g for g, members in groups.items() for r in members}
+seeds = min(len(m) for m in groups.values())
+banded = max(len(m) for m in groups.values()) > 1
+labels = charts.algo_labels({n: c.get("algo") for n, c in configs.items()}) if not banded else group_of
+colors = charts.label_colors({g: configs[m[0]].get("algo") for g, m in groups.items()} if banded else
+                             {labels[n]: c.get("algo") for n, c in configs.items()})
 live = any(load.is_live(d) for d in run_dirs.values())
+
+
+def per_run_charts(frames: dict, eval_frames: dict) -> None:
+    """One panel per run (one seed per algorithm and setting)."""
+    wgans = {n: f for n, f in frames.items() if f["w_estimate"].notna().any()}
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(charts.panels_figure(frames, ["loss_d", "loss_g"], labels, x=x, title="Losses, one panel per run"),
+                    key="cmp_losses", theme=None)
+    if wgans:
+        c2.plotly_chart(charts.panels_figure(wgans, ["w_estimate"], labels, x=x,
+                                             title="W estimates, each on its own scale"), key="cmp_w", theme=None)
+    evals_charts({labels[n]: f for n, f in eval_frames.items()},
+                 lambda cols, **kw: charts.evals_figure({labels[n]: f for n, f in eval_frames.items()}, cols, x=x,
+                                                        colors=colors, names="run", **kw))
+
+
+def banded_charts(frames: dict, eval_frames: dict) -> None:
+    """Seeds of one algorithm and setting as a median line with an interquartile band."""
+    def bands(cols, source):
+        return {g: {c: cmp.band([source[r] for r in members if r in source], c, x) for c in cols}
+                for g, members in groups.items()}
+
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(charts.band_panels_figure(bands(["loss_d", "loss_g"], frames), x=x,
+                                              title="Losses: median over seeds, quartiles shaded"),
+                    key="cmp_losses", theme=None)
+    w = {g: b for g, b in bands(["w_estimate"], frames).items() if len(b["w_estimate"])}
+    if w:
+        c2.plotly_chart(charts.band_panels_figure(w, x=x, title="W estimates, each on its own scale"), key="cmp_w",
+                        theme=None)
+
+    def figure(cols, **kw):
+        flat = {g: b[cols[0]] for g, b in bands(cols, eval_frames).items()}
+        return charts.band_figure(flat, colors, x=x, **kw)
+
+    evals_charts({g: eval_frames[m[0]] for g, m in groups.items() if m[0] in eval_frames}, figure)
+
+
+def evals_charts(present: dict, figure) -> None:
+    """Modes and the high-quality share (mixtures), and the quality measure, each on its own axes."""
+    if any("modes" in f and f["modes"].notna().any() for f in present.values()):
+        c1, c2 = st.columns(2)
+        c1.plotly_chart(figure(["modes"], title="Modes covered"), key="cmp_modes", theme=None)
+        c2.plotly_chart(figure(["hq_frac"], title="High-quality share"), key="cmp_hq", theme=None)
+    quality = [c for c in ("w1_exact", "fid") if any(c in f and f[c].notna().any() for f in present.values())]
+    if quality:
+        st.plotly_chart(figure(quality[:1], title=f"Independent quality: {charts.LABELS[quality[0]]} (lower is "
+                                                  "better)"), key="cmp_quality", theme=None)
 
 
 @st.fragment(run_every=refresh_every(DETAIL_REFRESH_S, live and tab_visible()))
@@ -65,44 +118,28 @@ def comparison_panels() -> None:
         cfg = configs[name]
         if len(frame):
             frames[name] = frame
-        rows.append({"algorithm": labels[name], "run": name, "data": cfg.get("data"),
-                     "step": int(frame["step"].max()) if len(frame) else 0, **row})
+        rows.append({"algorithm": group_of[name] if banded else labels[name], "run": name, "data": cfg.get("data"),
+                     "seed": cfg.get("seed"), "step": int(frame["step"].max()) if len(frame) else 0, **row})
         ev, _ = load.evals(d)
         m, _ = load.metrics(d)
         if len(ev):
-            eval_frames[labels[name]] = charts.with_elapsed(ev, m)
+            eval_frames[name] = charts.with_elapsed(ev, m)
     if not frames:
         st.info("No metrics yet.")
         return
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config=cmp.COLUMNS)
-    st.caption(cmp.caption(rows))
-    wgans = {n: f for n, f in frames.items() if f["w_estimate"].notna().any()}
-    c1, c2 = st.columns(2)
-    c1.plotly_chart(charts.panels_figure(frames, ["loss_d", "loss_g"], labels, x=x,
-                                         title="Losses, one panel per run"),
-                    key="cmp_losses", theme=None)
-    if wgans:
-        c2.plotly_chart(charts.panels_figure(wgans, ["w_estimate"], labels, x=x,
-                                             title="W estimates, each on its own scale"),
-                        key="cmp_w", theme=None)
-    if any(f["modes"].notna().any() for f in eval_frames.values()):
-        c1, c2 = st.columns(2)
-        c1.plotly_chart(charts.evals_figure(eval_frames, ["modes"], x=x, colors=colors, title="Modes covered",
-                                            names="run"), key="cmp_modes", theme=None)
-        c2.plotly_chart(charts.evals_figure(eval_frames, ["hq_frac"], x=x, colors=colors, names="run",
-                                            title="High-quality share"), key="cmp_hq", theme=None)
-    quality = [c for c in ("w1_exact", "fid") if any(c in f and f[c].notna().any() for f in eval_frames.values())]
-    if quality:
-        st.plotly_chart(charts.evals_figure(eval_frames, quality[:1], x=x, colors=colors, names="run",
-                                            title=f"Independent quality: {charts.LABELS[quality[0]]} (lower is "
-                                                  "better)"), key="cmp_quality", theme=None)
+    st.caption(cmp.caption(rows, seeds=seeds if banded else 1))
+    (banded_charts if banded else per_run_charts)(frames, eval_frames)
 
 
 comparison_panels()
 
 st.subheader("Samples at the same step")
-files = {n: dict(rf.step_files(d / "samples", "png") or rf.step_files(d / "samples", "parquet"))
-         for n, d in run_dirs.items()}
+shown = [m[0] for m in groups.values()] if banded else list(run_dirs)  # one seed of each group: its first
+if banded:
+    st.caption("One seed of each algorithm and setting: " + ", ".join(f"{g}: {m[0]}" for g, m in groups.items()))
+files = {n: dict(rf.step_files(run_dirs[n] / "samples", "png") or rf.step_files(run_dirs[n] / "samples", "parquet"))
+         for n in shown}
 common = sorted(set.intersection(*(set(f) for f in files.values()))) if files else []
 if not common:
     st.info("These runs have no sample step in common yet.")

@@ -5,9 +5,10 @@ import random
 import plotly.graph_objects as go
 import streamlit as st
 
-from wgan_watch.app import charts, lab, load, thumbs
+from wgan_watch.app import charts, lab, latents, load, thumbs
 from wgan_watch.app.lab_state import INTERPOLATIONS, METHODS, LabState
 from wgan_watch.app.widgets import available_runs, no_runs_message
+from wgan_watch.runs import generator_files as gf
 from wgan_watch.runs import runfiles as rf
 
 st.title("Latent lab")
@@ -15,36 +16,46 @@ root, runs = available_runs()
 if not runs:
     no_runs_message(root)
     st.stop()
-own = [r for r in runs if (load.config(rf.resolve_run(root, r)) or {}).get("writer") == "recorder"]
-runs = [r for r in runs if rf.list_snapshots(rf.resolve_run(root, r))]
-if own:
-    st.caption(f"{len(own)} run(s) written by a training script through Recorder are not here: the lab runs only "
-               "this trainer's generators, rebuilt from config.json and safetensors weights. Running another "
-               "script's generator would mean importing its code or unpickling it, which the dashboard never does.")
+dirs_of = {r: rf.resolve_run(root, r) for r in runs}
+failed = {r: why for r in runs if not gf.onnx_steps(dirs_of[r]) and (why := gf.export_error(dirs_of[r]))}
+older = [r for r in runs if not gf.onnx_steps(dirs_of[r]) and r not in failed and rf.list_snapshots(dirs_of[r])]
+runs = [r for r in runs if gf.onnx_steps(dirs_of[r])]
+for r, why in list(failed.items())[:5]:
+    st.warning(f"Run `{r}`: its generator could not be exported, so the lab cannot run it: {why}",
+               icon=":material/block:")
+if older:
+    st.caption(f"{len(older)} run(s) have generator snapshots but no ONNX export (made before this version): "
+               f"`python -m wgan_watch export-onnx runs/{older[0]}` adds one.")
 if not runs:
-    st.info("No run has a generator snapshot yet: the trainer saves one every --snapshot-every steps and at the end.")
+    st.info("No run has an exported generator yet: the trainer writes one with every snapshot (every "
+            "--snapshot-every steps and at the end), and a script of your own with `rec.generator(step, G)`.")
     st.stop()
 
 state = LabState.from_params(st.query_params.to_dict())
+if state.run and state.run not in runs:
+    st.warning(f"There is no run `{state.run}` with an exported generator in `{root}`; showing another.",
+               icon=":material/search_off:")
 run = st.selectbox("Run", runs, index=runs.index(state.run) if state.run in runs else 0)
 run_dir = rf.resolve_run(root, run)
-snaps = [s for s, _ in rf.list_snapshots(run_dir)]
+snaps = [s for s, _ in gf.onnx_steps(run_dir)]
 step = snaps[-1] if len(snaps) == 1 else st.select_slider(
     "Snapshot step", snaps, value=state.step if state.step in snaps else snaps[-1],
     help="Watch how the same latent's sample changed during training.")
 try:
-    G = lab.model(run_dir, step)
-    mtime = lab.snapshot_mtime(run_dir, step)
-except (FileNotFoundError, OSError, ValueError):  # thinned or replaced by the trainer meanwhile
+    G = lab.generator(run_dir, step)
+    mtime = lab.export_mtime(run_dir, step)
+except lab.GeneratorError as e:
+    st.error(f"The lab cannot run this generator: {e}", icon=":material/block:")
+    st.stop()
+except (FileNotFoundError, OSError, KeyError):  # thinned or replaced by the trainer meanwhile
     st.info("That snapshot was just replaced by the trainer; showing the latest one.")
-    step = rf.list_snapshots(run_dir)[-1][0] if rf.list_snapshots(run_dir) else None
+    step = gf.onnx_steps(run_dir)[-1][0] if gf.onnx_steps(run_dir) else None
     try:
-        G, mtime = lab.model(run_dir, step), lab.snapshot_mtime(run_dir, step)
-    except (FileNotFoundError, OSError, ValueError, TypeError):
-        st.warning("The run's snapshots are changing too fast to load one; try again in a moment.")
+        G, mtime = lab.generator(run_dir, step), lab.export_mtime(run_dir, step)
+    except (FileNotFoundError, OSError, KeyError, TypeError, lab.GeneratorError):
+        st.warning("The run's generators are changing too fast to load one; try again in a moment.")
         st.stop()
-cfg = load.train_config(run_dir)
-toy = bool(cfg and cfg.is_toy)
+toy = G.kind == "points"
 state.run, state.step = run, step
 
 
@@ -69,7 +80,9 @@ if method != state.method:
 def sliders() -> None:
     """Only this part reruns when a slider moves: the sliders and the new sample, nothing else."""
     k = min(G.latent_dim, 16 if method == "raw" else 6)
-    dirs = lab.directions(str(run_dir), step, mtime, method, k)
+    dirs, found = lab.directions(run_dir, step, method, k, G.latent_dim)
+    if not found:
+        st.caption("This export has no directions beside it: the sliders move raw z coordinates.")
     cols = st.columns(min(k, 4))
     amounts = []
     for i in range(len(dirs)):
@@ -83,20 +96,22 @@ def sliders() -> None:
     if st.button("Link to this view", icon=":material/link:", help="put the sliders' values into the URL"):
         sync_url()
     if toy:
-        z = lab.moved_latents(G, list(range(state.seed, state.seed + 512)), dirs, amounts)
-        pts = lab.toy_points(G, z)
+        z = latents.move(latents.seed_latents(range(state.seed, state.seed + 512), G.latent_dim), dirs, amounts)
+        pts = G(z)
         fig = _toy_background(step)
         fig.add_trace(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name="generated (moved)",
                                    marker=dict(size=4, color="#ff7f0e")))
         st.plotly_chart(fig, key="lab_points")
     else:
-        z = lab.moved_latents(G, list(range(state.seed, state.seed + lab.GRID_SEEDS)), dirs, amounts)
+        z = latents.move(latents.seed_latents(range(state.seed, state.seed + lab.GRID_SEEDS), G.latent_dim), dirs,
+                         amounts)
         st.image(thumbs.data_uri(lab.image_grid_png(G, z, ncol=lab.GRID_SEEDS)), caption=f"seeds {state.seed}–"
                  f"{state.seed + lab.GRID_SEEDS - 1} moved together, snapshot step {step}")
     # the code only on request: a highlighted code block redrawn at every slider move costs the browser more
     # than the new image does (python -m bench.sliders)
     if st.toggle("Copy as Python", key="lab_code", help="the lines that regenerate this image"):
-        st.code(lab.python_snippet(run_dir, step, state.seed, method, amounts), language="python")
+        n = 512 if toy else lab.GRID_SEEDS
+        st.code(lab.python_snippet(run_dir, step, state.seed, method, amounts, n), language="python")
 
 
 def _toy_background(at_step: int) -> go.Figure:
@@ -125,10 +140,8 @@ def interpolation() -> None:
                               horizontal=True)
     sync_url()
     if toy:
-        from wgan_watch.quality.latent import interpolate, seed_latents
-
-        za, zb = seed_latents([state.seed_a, state.seed_b], G.latent_dim)
-        path = lab.toy_points(G, interpolate(za, zb, state.frames, state.interp))
+        za, zb = latents.seed_latents([state.seed_a, state.seed_b], G.latent_dim)
+        path = G(latents.interpolate(za, zb, state.frames, state.interp))
         fig = _toy_background(step)
         fig.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines+markers", name=f"{state.interp} path",
                                  line=dict(color="#2ca02c", width=3)))

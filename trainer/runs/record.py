@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from . import runfiles as rf
-from . import samples as sf
+from .record_samples import SampleWriter
 from .record_values import buffered_frame, check_name, check_step, check_value, is_tensor, tensors_to_floats
 
 PENDING_MAX = 4096  # rows buffered before a flush, whatever the time
@@ -50,7 +50,7 @@ class Diverged(RuntimeError):
     """A loss became NaN or infinite (raised by a Recorder made with on_nan="raise")."""
 
 
-class Recorder:
+class Recorder(SampleWriter):
     """Writes a run folder of format 1 (see README "The run folder") from any training loop.
 
     run_dir: the run's folder (created; its name is the run's name on the dashboard).
@@ -266,39 +266,6 @@ class Recorder:
             if self.auto_flush:
                 self.flush()  # the metrics up to this step first: a chart shows the evaluation with them
             self._evals.write(pd.DataFrame([{"step": step, "time": wall_time or time.time(), **row}]))
-
-    def images(self, step: int, images: Any) -> None:
-        """A grid of generated images as samples/step_<step>.png (thinned to `max_samples` files)."""
-        step = check_step(step, None, "images")
-        grid = sf.images_nhwc_uint8(images)  # checked even on ranks that write nothing
-        if self.writes:
-            folder = self._samples()
-            rf.atomic_write_bytes(folder / rf.step_name(step, "png"), sf.png_bytes(sf.grid(grid)))
-            sf.thin_step_files(folder, "png", self.max_samples, protect=(step,))
-
-    def image_file(self, step: int, png: bytes) -> None:
-        """An already encoded PNG (a TensorBoard image summary) as samples/step_<step>.png."""
-        step = check_step(step, None, "image_file")
-        if not png.startswith(b"\x89PNG"):
-            raise ValueError("image_file: png must be the bytes of a PNG file")
-        if self.writes:
-            folder = self._samples()
-            rf.atomic_write_bytes(folder / rf.step_name(step, "png"), png)
-            sf.thin_step_files(folder, "png", self.max_samples, protect=(step,))
-
-    def points(self, step: int, real: Any, fake: Any, critic: Optional[Callable[[np.ndarray], Any]] = None) -> None:
-        """Real and generated 2-D points (N x 2 each), and optionally critic(points) on a grid, as
-        samples/step_<step>.parquet: the Monitor page draws them over the critic's heatmap."""
-        step = check_step(step, None, "points")
-        if self.writes:
-            folder = self._samples()
-            sf.write_points(folder / rf.step_name(step, "parquet"), real, fake, critic)
-            sf.thin_step_files(folder, "parquet", self.max_samples, protect=(step,))
-
-    def _samples(self) -> Path:
-        folder = self.run_dir / "samples"
-        folder.mkdir(exist_ok=True)
-        return folder
 
     # --- status and stopping -------------------------------------------------------------
 

@@ -38,7 +38,7 @@ two independent real samples of the evaluation's size, mean and SD over repeats:
 generator would score. Measured once per run and repeated on every row."""
 QUALITY_COLUMNS = ("w1_exact", "fid")  # the independent quality measure a run has, lower is better
 
-_STEP_FILE_RE = re.compile(r"^step_(\d{8})\.(png|parquet|safetensors|onnx)$")
+_STEP_FILE_RE = re.compile(r"^step_(\d{8})\.(png|parquet|safetensors|onnx|json)$")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
