@@ -11,6 +11,8 @@ from tests.this_tree import install  # noqa: E402
 
 install()  # `wgan_watch` is this tree's trainer/ and app/, whatever is installed
 os.environ.setdefault("OMP_NUM_THREADS", "2")
+# no test reaches the network: the standard Inception weights "come" from a file URL that is not there (offline)
+os.environ.setdefault("WGAN_WATCH_INCEPTION_URL", "file:///nonexistent/weights-inception-2015-12-05-6726825d.pth")
 # one digit classifier (FID features) for the whole session, trained on first use
 os.environ.setdefault("WGAN_WATCH_CACHE", str(Path(os.environ.get("TMPDIR", "/tmp")) / "wgan-watch-test-cache"))
 

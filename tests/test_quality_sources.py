@@ -118,3 +118,45 @@ def test_missing_packages_are_named_with_what_to_install(tmp_path, monkeypatch, 
     monkeypatch.setattr(builtins, "__import__", without("torch_fidelity"))
     q = ImageQuality(3, 64, torch.device("cpu"), tmp_path, str(inception_weights))
     assert not q.available and "pip install torch-fidelity" in q.reason
+
+
+# --- the standard weights, fetched once (from a file URL here: no test reaches the network) ----------------------
+
+def mirror(weights: Path, folder: Path, hash_prefix: str | None = None) -> str:
+    """A copy of `weights` named as torch-fidelity names its release file (the SHA-256 prefix before .pth)."""
+    import hashlib
+    import shutil
+
+    prefix = hash_prefix or hashlib.sha256(weights.read_bytes()).hexdigest()[:8]
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"weights-inception-2015-12-05-{prefix}.pth"
+    shutil.copy(weights, target)
+    return target.as_uri()
+
+
+def test_the_standard_weights_are_fetched_once_checked_and_cached(tmp_path, monkeypatch, inception_weights):
+    url = mirror(inception_weights, tmp_path / "mirror")
+    monkeypatch.setenv("WGAN_WATCH_INCEPTION_URL", url)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    q = ImageQuality(3, 32, torch.device("cpu"), tmp_path, None, n=16)
+    assert q.available and q.name == "inception-2048", q.reason
+    cached = list((tmp_path / "cache" / "wgan-watch").glob("weights-inception-*.pth"))
+    assert len(cached) == 1 and cached[0].read_bytes() == inception_weights.read_bytes()
+    for f in (tmp_path / "mirror").iterdir():
+        f.unlink()  # the source is gone: the cached copy serves
+    assert ImageQuality(3, 32, torch.device("cpu"), tmp_path, None, n=16).available
+
+
+def test_weights_that_do_not_match_their_hash_are_not_kept(tmp_path, monkeypatch, inception_weights):
+    monkeypatch.setenv("WGAN_WATCH_INCEPTION_URL", mirror(inception_weights, tmp_path / "mirror", "0badc0de"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    q = ImageQuality(3, 32, torch.device("cpu"), tmp_path, None, n=16)
+    assert not q.available and "do not match their hash" in q.reason and "--inception-weights" in q.reason
+    assert not list((tmp_path / "cache").rglob("*.pth"))
+
+
+def test_offline_the_reason_says_what_to_pass(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # (conftest's URL is a file that is not there)
+    q = ImageQuality(3, 32, torch.device("cpu"), tmp_path, None, n=16)
+    assert not q.available and "could not fetch the standard Inception weights" in q.reason
+    assert "--inception-weights" in q.reason

@@ -2,8 +2,9 @@
 
 Features: Inception-v3 (torch-fidelity's network) when `--inception-weights` names its
 weights file on disk; else, for 1-channel 28-pixel images, the digit classifier trained
-on the embedded digits (features.py); else none, and `available` is False with
-`reason` saying why and what to install or pass. Either extractor gives the pooled
+on the embedded digits (features.py); else the standard Inception weights, fetched once
+into the user's cache when the network allows (inception_weights.py); else none, and
+`available` is False with `reason` saying why and what to install or pass. Either extractor gives the pooled
 features (FID, KID) and the logits (IS) in one pass; torchmetrics then computes the
 three scores from them through pass-through "extractors".
 """
@@ -75,15 +76,14 @@ class ImageQuality:
             self.reason = "FID, KID and IS unavailable: torchmetrics is not installed (pip install torchmetrics)"
             return
         try:
+            if not inception_weights and not (channels == 1 and image_size == 28):
+                inception_weights = self._fetched(channels, image_size)
+                if inception_weights is None:
+                    return
             if inception_weights:
                 self._extract, self.name, dims = inception_extractor(inception_weights, device), INCEPTION_FEATURES, (2048, 1008)
-            elif channels == 1 and image_size == 28:
-                self._extract, self.name, dims = digit_extractor(cache_dir, device), "digit-classifier-v1", (128, 10)
             else:
-                self.reason = (f"FID, KID and IS unavailable for {channels}-channel {image_size}-pixel images: pass "
-                               "--inception-weights PATH (torch-fidelity's pt_inception-2015-12-05 weights file, with "
-                               "pip install torch-fidelity); the held-out critic estimate is still computed")
-                return
+                self._extract, self.name, dims = digit_extractor(cache_dir, device), "digit-classifier-v1", (128, 10)
         except RuntimeError as e:
             self.reason = f"FID, KID and IS unavailable: {e}"
             return
@@ -99,6 +99,19 @@ class ImageQuality:
         for m in (self._fid, self._kid, self._is):
             m.to(device)
         self.available = True
+
+    def _fetched(self, channels: int, image_size: int) -> Optional[str]:
+        """The standard Inception weights from the user's cache, fetched once when the network allows; else
+        None, with the reason set (what to pass instead)."""
+        from .inception_weights import standard_weights
+
+        try:
+            return str(standard_weights())
+        except RuntimeError as e:
+            self.reason = (f"FID, KID and IS unavailable for {channels}-channel {image_size}-pixel images: {e}; "
+                           "pass --inception-weights PATH (torch-fidelity's pt_inception-2015-12-05 weights file, "
+                           "with pip install torch-fidelity); the held-out critic estimate is still computed")
+            return None
 
     @torch.no_grad()
     def features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
