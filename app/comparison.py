@@ -14,10 +14,10 @@ from . import load
 
 COLUMNS = {
     "steadiness": st.column_config.NumberColumn(
-        "turns / 1k steps", format="%.1f",
-        help="How often the series that carries the run's meaning (a WGAN's estimate, a vanilla GAN's generator "
-             "loss) changes direction, per 1,000 steps, after smoothing away step-to-step noise: a steady trend "
-             "turns rarely, an oscillating one often."),
+        "direction changes per 1,000 steps", format="%.1f",
+        help="How often the series that carries the run's meaning (a WGAN's estimate, a vanilla GAN's "
+             "Jensen–Shannon estimate) turns from falling to rising or back, per 1,000 steps, after smoothing away "
+             "step-to-step noise: a steady trend turns rarely, an oscillating series often."),
     "tracks quality": st.column_config.NumberColumn(
         "ρ with quality", format="%.2f",
         help="Rank correlation of that series with the independent quality measure at the evaluations: near +1, "
@@ -57,15 +57,18 @@ def default_comparison(root: Path, runs: list[str]) -> list[str]:
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _row(key: tuple, _m: pd.DataFrame, _ev: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    from wgan_watch.advice.estimate_trend import with_js_estimate
     from wgan_watch.advice.oscillation import carrier, steadiness, tracks_quality
 
     from .series import downsample_indices
 
+    _m = with_js_estimate(_m)
     frame = pd.DataFrame({c: _m[c] for c in ("step", "elapsed", "time", "loss_d", "loss_g", "w_estimate")})
     column = carrier(_m)
     y = _m[column].to_numpy(dtype=float) if column else pd.Series(dtype=float).to_numpy()
     idx = downsample_indices(y, 120)
-    row = {"series": {"w_estimate": "W estimate", "loss_g": "generator loss"}.get(column, "—"),
+    row = {"series": {"w_estimate": "W estimate", "js_estimate": "JS estimate", "loss_g": "generator loss"}.get(
+               column, "—"),
            "steadiness": steadiness(_m["step"], y) if column else float("nan"),
            "tracks quality": tracks_quality(_m, _ev, column) if column else float("nan"),
            "sparkline": [float(v) for v in y[idx]]}
@@ -136,14 +139,16 @@ def _claim(rows: list[dict]) -> str:
     w_rho = [r["tracks quality"] for r in wgan if r["tracks quality"] == r["tracks quality"]]
     parts = []
     if g_turns > w_turns:
-        parts.append(f"The vanilla GAN's generator loss turns {g_turns:.1f} times per 1,000 steps, every WGAN estimate "
-                     f"at most {w_turns:.1f}: the estimate trends, the GAN's loss oscillates.")
+        parts.append(f"The vanilla GAN's Jensen–Shannon estimate changes direction {g_turns:.1f} times per 1,000 "
+                     f"steps (after smoothing away step-to-step noise), every WGAN estimate at most {w_turns:.1f}: "
+                     "the estimate trends, the GAN's oscillates.")
     else:
-        parts.append(f"Here the WGAN estimates turn as often as the vanilla GAN's loss ({w_turns:.1f} against "
-                     f"{g_turns:.1f} per 1,000 steps): on these runs oscillation does not tell them apart.")
+        parts.append(f"Here the WGAN estimates change direction as often as the vanilla GAN's ({w_turns:.1f} "
+                     f"against {g_turns:.1f} times per 1,000 steps): on these runs oscillation does not tell them "
+                     "apart.")
     if g_rho and w_rho:
         if min(w_rho) > max(g_rho):
-            parts.append(f"The estimates follow the samples' quality (ρ ≥ {min(w_rho):.2f}); the GAN's loss much "
+            parts.append(f"The estimates follow the samples' quality (ρ ≥ {min(w_rho):.2f}); the GAN's much "
                          f"less (ρ = {max(g_rho):.2f}).")
         else:
             parts.append(f"Tracking quality, they do not separate here (WGAN ρ from {min(w_rho):.2f}, GAN "

@@ -16,14 +16,38 @@ def available_runs() -> tuple[Path, list[str]]:
     return root, rf.list_runs(root)
 
 
-def pick_runs(runs: list[str], key: str = "runs", label: str = "Runs") -> list[str]:
-    """A multiselect of runs, remembered in the URL (?run=a&run=b) so links reproduce the view."""
-    wanted = [r for r in st.query_params.get_all("run") if r in runs]
-    default = wanted or runs[:1]
-    chosen = st.multiselect(label, runs, default=default, key=key,
+def pick_runs(root: Path, runs: list[str], key: str = "runs", label: str = "Runs") -> list[str]:
+    """A multiselect of runs, remembered in the URL (?run=a&run=b) so links reproduce the view. Without a link it
+    opens on the user's last choice in this session, else on the newest run; a link to a run that is not there
+    says so and selects nothing in its place."""
+    asked = st.query_params.get_all("run")
+    missing = [r for r in asked if r not in runs]
+    if missing:
+        st.warning(f"There is no run {', '.join(f'`{m}`' for m in missing)} in `{root}`: pick one below.",
+                   icon=":material/search_off:")
+    wanted = [r for r in asked if r in runs]
+    if not asked:
+        wanted = [r for r in st.session_state.get(LAST_PICKED, []) if r in runs] or [newest_run(root, runs)]
+    chosen = st.multiselect(label, runs, default=wanted, key=key,
                             help="Pick several to overlay them; the first is shown in detail.")
-    st.query_params["run"] = chosen
+    if chosen or not missing:  # a broken link stays in the address bar until the user picks
+        st.query_params["run"] = chosen
+    st.session_state[LAST_PICKED] = chosen
     return chosen
+
+
+LAST_PICKED = "last_picked_runs"
+
+
+def newest_run(root: Path, runs: list[str]) -> str:
+    """The run started last (status.json's started_at; the folder's age when a run has none)."""
+    from . import load
+
+    def started(r: str) -> float:
+        t = load.status(rf.resolve_run(root, r)).get("started_at")
+        return float(t) if isinstance(t, (int, float)) else -1.0
+
+    return max(runs, key=lambda r: (started(r), -runs.index(r)))
 
 
 def show_problems(problems) -> None:

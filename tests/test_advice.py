@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.fixtures import metrics_frame
 from wgan_watch.advice import advise
 from wgan_watch.advice.oscillation import normalised, oscillation_index
 from wgan_watch.advice.quality_trend import quality_trend
@@ -334,3 +335,13 @@ def test_a_noisy_estimate_near_zero_is_not_called_a_bad_critic_once_quality_is_a
     assert "disagree" not in a.headline and "still falls" not in a.headline, a.headline  # ranks of noise
     still_falling = trajectory(lambda s: 1.0 - s / 2500, noise=0.005, floor=0.086, floor_sd=0.021)
     assert any("far from optimal" in w for w in advise(run(near_zero), still_falling).warnings)
+
+
+def test_a_plateau_is_dated_where_quality_itself_came_within_its_noise_of_the_plateau():
+    """The demo's WGAN-GP on gaussians8: a lucky early evaluation (0.16 at 750) beside a bad one (0.228 at 1,000)
+    once dated the plateau to 1,000, where W1 was still far above it; 1,250 is where it arrived."""
+    vals = [0.61, 0.42, 0.16, 0.228, 0.157, 0.145, 0.151, 0.1374, 0.149, 0.141, 0.152, 0.143]
+    steps = np.arange(1, len(vals) + 1) * 250
+    ev = pd.DataFrame({"step": steps, "w1_exact": vals, "floor": 0.063, "floor_sd": 0.014})
+    a = advise(metrics_frame(int(steps[-1])), ev, eval_samples=1000, algo="wgan-gp")
+    assert a.verdict == "plateaued" and a.since_step == 1250, a.headline

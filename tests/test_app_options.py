@@ -20,7 +20,7 @@ def values(arr):
     """A Plotly trace's x or y as a list (plotly sends numpy arrays as base64 typed arrays)."""
     if isinstance(arr, dict) and "bdata" in arr:
         return np.frombuffer(base64.b64decode(arr["bdata"]), dtype=np.dtype(arr["dtype"])).tolist()
-    return list(arr)
+    return list(arr) if arr is not None else []
 
 
 def chart(at, trace_name):

@@ -37,13 +37,22 @@ if not runs:
     no_runs_message(root)
     st.stop()
 
-wanted = [r for r in st.query_params.get_all("cmp") if r in runs] or cmp.group_members(root, runs,
-                                                                                   st.query_params.get("group"))
-wanted = wanted or cmp.default_comparison(root, runs)
+asked = st.query_params.get_all("cmp")
+missing = [r for r in asked if r not in runs]
+if missing:  # a link to runs that are not here: said, and nothing silently put in their place
+    st.warning(f"There is no run {', '.join(f'`{m}`' for m in missing)} in `{root}`: pick the runs to compare "
+               "below.", icon=":material/search_off:")
+wanted = [r for r in asked if r in runs] or cmp.group_members(root, runs, st.query_params.get("group"))
+if not wanted and st.query_params.get("group"):
+    st.warning(f"No run of group `{st.query_params.get('group')}` is here: pick the runs to compare below.",
+               icon=":material/search_off:")
+elif not wanted and not missing:
+    wanted = cmp.default_comparison(root, runs)
 st.query_params.pop("group", None)
 chosen = st.multiselect("Runs to compare", runs, default=wanted, key="cmp_runs",
                         help="By default the newest set of runs started together (the demo, a trio).")
-st.query_params["cmp"] = chosen
+if chosen or not missing:  # a broken link stays in the address bar until the user picks
+    st.query_params["cmp"] = chosen
 if not chosen:
     st.stop()
 x = st.radio("Align by", ["step", "relative"], format_func=charts.X_AXES.get, horizontal=True, key="cmp_x")

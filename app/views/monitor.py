@@ -15,6 +15,7 @@ from wgan_watch.app import charts, load
 from wgan_watch.app.settings import DETAIL_REFRESH_S, LIVE_REFRESH_S
 from wgan_watch.app.visibility import mount_reporter, page_state, refresh_every
 from wgan_watch.app.widgets import advice_card, available_runs, no_runs_message, pick_runs, show_problems
+from wgan_watch.advice.estimate_trend import with_js_estimate
 from wgan_watch.runs import runfiles as rf
 
 st.title("Monitor")
@@ -23,7 +24,7 @@ if not runs:
     no_runs_message(root)
     st.stop()
 
-chosen = pick_runs(runs)
+chosen = pick_runs(root, runs)
 if not chosen:
     st.info("Pick a run to monitor.")
     st.stop()
@@ -38,7 +39,11 @@ with st.sidebar:
     log_y = st.toggle("Log scale (W estimate)", key="log_y")
 
 run_dirs = {name: rf.resolve_run(root, name) for name in chosen}
-colors = charts.run_colors(chosen)
+algos = {n: (load.config(d) or {}).get("algo") for n, d in run_dirs.items()}
+# one colour per algorithm, as on every page, when each run is another algorithm; else one per run
+colors = ({n: charts.ALGO_COLORS.get(a, charts.PALETTE[0]) for n, a in algos.items()}
+          if len(set(algos.values())) == len(chosen) and all(a in charts.ALGO_COLORS for a in algos.values())
+          else charts.run_colors(chosen))
 live = any(load.is_live(d) for d in run_dirs.values())
 visible, drawn = page_state()
 active = live and visible  # refresh only while a run is live and someone can see the page
@@ -77,12 +82,24 @@ def estimate_and_verdict() -> None:
         st.markdown(f"**{head}**: `{status['effective_state']}` at step {status.get('step', 0)} on "
                     f"`{status.get('device', '?')}`{msg}")
     if not frames:
-        st.info("No metrics yet: the trainer writes its first rows a few seconds after it starts.")
+        if status.get("effective_state") == "failed":  # it never got as far as a metric: say why it stopped
+            st.error(f"The run failed before it wrote any metrics: {status.get('message') or 'it left no message'}. "
+                     "Its console is in the log below (Config, log and downloads).", icon=":material/error:")
+        else:
+            st.info("No metrics yet: the trainer writes its first rows a few seconds after it starts.")
         return
     card = st.container()  # above the chart, filled after it: the chart is what the eye waits for
-    draw("line_figure", frames, keys, ["w_estimate"], "chart_w", log_y=log_y, y_title="W estimate", **smooth,
-         overlay=eval_frames, overlay_column="w_heldout",
-         title="Critic's Wasserstein estimate E[D(x)] − E[D(G(z))] (falls as samples improve); ◇ on held-out data")
+    if frames.get(head) is not None and not frames[head]["w_estimate"].notna().any():
+        js = {n: with_js_estimate(f) for n, f in frames.items()}
+        draw("line_figure", js, keys, ["js_estimate"], "chart_w", y_title="JS estimate", **smooth,
+             title="Discriminator's Jensen–Shannon estimate, log 2 − loss_D / 2")
+        st.caption("A vanilla GAN has no Wasserstein estimate: its discriminator is a classifier, not a critic, so "
+                   "its loss gives a Jensen–Shannon estimate instead, which saturates and does not track the "
+                   "samples' quality (Arjovsky et al. 2017, Figure 4); the quality measure below does.")
+    else:
+        draw("line_figure", frames, keys, ["w_estimate"], "chart_w", log_y=log_y, y_title="W estimate", **smooth,
+             overlay=eval_frames, overlay_column="w_heldout",
+             title="Critic's Wasserstein estimate E[D(x)] − E[D(G(z))] (falls as samples improve); ◇ on held-out data")
     if head in frames:
         with card:
             advice_card(run_dirs[head])
@@ -90,12 +107,10 @@ def estimate_and_verdict() -> None:
         st.warning(status["quality_unavailable"], icon=":material/visibility_off:")
     present = [c for c in ("w1_exact", "fid", "kid", "inception_score") if any(
         c in f and f[c].notna().any() for f in eval_frames.values())]
-    if present:
-        c1, c2 = st.columns(2)
-        draw("evals_figure", eval_frames, keys, present[:1], "chart_q", c1,
-             title=f"Independent quality measure: {charts.LABELS[present[0]]} (lower is better)")
-        if present[1:]:
-            draw("evals_figure", eval_frames, keys, present[1:], "chart_q2", c2, title="Other measures")
+    for i, (col, where) in enumerate(zip(present, st.columns(len(present)) if present else [])):
+        title = (f"Independent quality measure: {charts.LABELS[col]} (lower is better)" if i == 0
+                 else charts.LABELS[col])  # each measure on its own axis: KID (~1e-3) and IS (~5) share none
+        draw("evals_figure", eval_frames, keys, [col], f"chart_q{i}", where, title=title)
     if live and not any(load.is_live(d) for d in run_dirs.values() if d.exists()):
         st.rerun()  # the run just ended: redraw once with live refresh off
 
@@ -123,7 +138,10 @@ def details() -> None:
          method="none")
     draw("line_figure", frames, keys, ["samples_per_s"], "chart_speed", c2, title="Throughput", **smooth)
     if any(f["modes"].notna().any() for f in eval_frames.values()):
-        draw("evals_figure", eval_frames, keys, ["modes", "hq_frac"], "chart_modes", title="Mode coverage")
+        c1, c2 = st.columns(2)  # modes (0-K) and the share (0-1) on axes of their own
+        draw("evals_figure", eval_frames, keys, ["modes"], "chart_modes", c1, title="Modes covered")
+        draw("evals_figure", eval_frames, keys, ["hq_frac"], "chart_hq", c2,
+             title="High-quality share (within 3σ of a centre)")
 
 
 details()

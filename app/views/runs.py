@@ -80,7 +80,7 @@ if runs:
             st.code(spawn.command_line(cfg), language="bash")
 
 with st.expander("Start a run", expanded=not runs):
-    with st.form("start"):
+    with st.form("start", enter_to_submit=False):  # (its hint overlapped the inputs' placeholders)
         c1, c2, c3 = st.columns(3)
         algo = c1.selectbox("Algorithm", ALGOS, index=ALGOS.index(TrainConfig.algo))
         data = c2.selectbox("Data", TOY_DATA + IMAGE_DATA + ("folder",), index=0)
@@ -99,11 +99,14 @@ with st.expander("Start a run", expanded=not runs):
         gp_lambda = c1.number_input("GP λ (wgan-gp)", 0.0, 1e4, value=None, placeholder="default")
         clip = c2.number_input("Clip (wgan)", 1e-6, 10.0, value=None, format="%.4f", placeholder="default")
         latent = c3.number_input("Latent size", 1, 4096, value=None, placeholder="default")
+        download = st.checkbox("Download the data set if it is not in ./data (mnist, fashion-mnist, cifar10: needs "
+                               "network)", help="Without it, those sets must already be in the data folder; the "
+                               "embedded data (the toys, digits) needs nothing.")
         submitted = st.form_submit_button("Start", type="primary")
     if submitted:
         fields = dict(algo=algo, data=f"folder:{folder.strip()}" if data == "folder" else data, steps=steps,
                       batch_size=batch, n_critic=n_critic, seed=int(seed), lr_d=lr_d, lr_g=lr_g, width=width,
-                      device=device, gp_lambda=gp_lambda, clip=clip, latent_dim=latent)
+                      device=device, gp_lambda=gp_lambda, clip=clip, latent_dim=latent, download=download)
         try:
             if data == "folder" and not folder.strip():
                 raise ConfigError("enter the image folder's path")

@@ -85,6 +85,16 @@ def estimate_change(metrics: pd.DataFrame, min_window: int = 50) -> Optional[Est
                           int(steps[-1] - steps[max(0, n - len(w))] + 1), int(steps[peak]), bool(past))
 
 
+def with_js_estimate(metrics: pd.DataFrame) -> pd.DataFrame:
+    """The metrics with `js_estimate` added where the run has a discriminator loss but no Wasserstein estimate (a
+    vanilla GAN): log 2 - loss_d / 2, the Jensen-Shannon divergence its discriminator's loss (BCE on real plus
+    BCE on fake) implies when the discriminator is optimal (loss_d = 2 log 2 - 2 JS). The WGAN paper plots it for
+    a standard GAN (Arjovsky et al. 2017, Figure 4) to show that it does not track sample quality."""
+    if has_estimate(metrics) or "loss_d" not in metrics or not metrics["loss_d"].notna().any():
+        return metrics
+    return metrics.assign(js_estimate=np.log(2.0) - metrics["loss_d"].to_numpy(np.float64) / 2)
+
+
 def has_estimate(metrics: pd.DataFrame) -> bool:
     return "w_estimate" in metrics and metrics["w_estimate"].notna().sum() > len(metrics) // 2
 

@@ -47,12 +47,16 @@ TURN_SD = 3.0
 
 
 def carrier(metrics: pd.DataFrame) -> str | None:
-    """The series that carries a run's meaning: a WGAN's estimate, a vanilla GAN's generator loss."""
+    """The series that carries a run's meaning: a WGAN's estimate, a vanilla GAN's Jensen-Shannon estimate
+    (estimate_trend.with_js_estimate adds it), else its generator loss."""
     from .estimate_trend import has_estimate
 
     if has_estimate(metrics):
         return "w_estimate"
-    return "loss_g" if "loss_g" in metrics and metrics["loss_g"].notna().any() else None
+    for col in ("js_estimate", "loss_g"):
+        if col in metrics and metrics[col].notna().any():
+            return col
+    return None
 
 
 def turns(y: np.ndarray, window: int = SMOOTH_WINDOW) -> int:

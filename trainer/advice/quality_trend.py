@@ -154,9 +154,10 @@ def _scan_gains(t: QualityTrend) -> None:
             gain, gain_from, t.stalled = i, j, False
         else:
             t.stalled = True
-    if t.stalled:  # the plateau began where quality first came within its noise of the plateau's level
+    if t.stalled:  # the plateau began where quality first came within its noise of the plateau's level: the
+        # evaluation itself, and the median of three around it (a lucky neighbour alone does not date it earlier)
         top = float(np.median(t.values[j:])) + t.noise
-        gain = next((k for k in range(gain_from, t.n) if t.smooth[k] <= top), gain)
+        gain = next((k for k in range(gain_from, t.n) if t.values[k] <= top and t.smooth[k] <= top), gain)
     t.gain_step = int(t.steps[gain])
 
 
