@@ -145,8 +145,13 @@ def toy_samples_figure(df: pd.DataFrame, title: str = "") -> go.Figure:
         pts = df[df["kind"] == kind]
         fig.add_trace(go.Scatter(x=pts["x"].to_numpy(np.float32), y=pts["y"].to_numpy(np.float32), mode="markers", name=name,
                                    marker=dict(size=4, color=color)))
-    fig.update_layout(title=title, height=480, margin=MARGIN,
-                      yaxis=dict(scaleanchor="x", scaleratio=1), legend=dict(orientation="h"))
+    pts = df[df["kind"].isin(["real", "fake"])]
+    reach = float(np.nanmax(np.abs(np.r_[df["x"].to_numpy(float), df["y"].to_numpy(float)]))) if len(df) else 1.0
+    reach = min(reach, 3 * float(np.nanmax(np.abs(pts[["x", "y"]].to_numpy(float)))) if len(pts) else reach)
+    span = [-1.05 * reach, 1.05 * reach]  # square, around the map and the points: no empty margins beside it
+    fig.update_layout(title=title, height=480, margin=MARGIN, legend=dict(orientation="h"),
+                      xaxis=dict(range=span, constrain="domain"),
+                      yaxis=dict(range=span, scaleanchor="x", scaleratio=1, constrain="domain"))
     return fig
 
 

@@ -108,3 +108,22 @@ def test_algorithms_keep_their_colour_on_every_page(runs):
 def test_the_start_form_offers_the_download_and_submits_only_on_its_button(runs):
     at = page("runs")
     assert any("Download the data set" in c.label for c in at.checkbox)
+
+
+def test_the_critics_map_covers_the_generated_points_and_fills_its_square(tmp_path):
+    """A vanilla GAN's points reached ±4 while its map covered ±2 (the data's reach): both now cover the points."""
+    import numpy as np
+    import pandas as pd
+
+    from wgan_watch.app.charts import toy_samples_figure
+    from wgan_watch.runs.samples import write_points
+
+    rng = np.random.default_rng(0)
+    real, fake = rng.uniform(-1.4, 1.4, (200, 2)), rng.uniform(-4, 4, (200, 2))
+    write_points(tmp_path / "s.parquet", real, fake, critic=lambda p: p[:, 0])
+    df = pd.read_parquet(tmp_path / "s.parquet")
+    grid = df[df["kind"] == "critic"]
+    assert grid["x"].max() >= np.abs(fake).max() and grid["y"].min() <= -np.abs(fake).max()
+    layout = toy_samples_figure(df).to_plotly_json()["layout"]
+    assert layout["xaxis"]["range"] == layout["yaxis"]["range"] and layout["xaxis"]["range"][1] >= 4
+    assert layout["xaxis"]["constrain"] == "domain"

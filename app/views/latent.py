@@ -63,6 +63,12 @@ def sync_url() -> None:
     st.query_params.from_dict(state.to_params())
 
 
+def link_now(method: str, k: int) -> None:
+    """The "Link to this view" button's callback: the sliders' current values into the URL."""
+    state.amounts = [float(st.session_state.get(f"lab_{method}_{i}", 0.0)) for i in range(k)]
+    sync_url()
+
+
 st.subheader("Directions")
 c1, c2, c3 = st.columns([1, 1, 2], vertical_alignment="bottom")
 st.session_state.setdefault("lab_seed", state.seed)
@@ -93,8 +99,10 @@ def sliders() -> None:
     state.amounts = amounts
     # the URL takes the slider values on request (and on any other change of the page): rewriting it at every
     # move cost each move ~30 ms in the browser, a quarter of the wait (python -m bench.sliders)
-    if st.button("Link to this view", icon=":material/link:", help="put the sliders' values into the URL"):
-        sync_url()
+    # the values are read in the click's callback, from the widgets as Streamlit holds them when the click
+    # arrives: nothing of an earlier run of this fragment can stand in for them (a link once kept the previous ones)
+    st.button("Link to this view", icon=":material/link:", help="put the sliders' values into the URL",
+              on_click=link_now, args=(method, len(dirs)))
     if toy:
         z = latents.move(latents.seed_latents(range(state.seed, state.seed + 512), G.latent_dim), dirs, amounts)
         pts = G(z)

@@ -109,8 +109,9 @@ def write_points(path: Path, real: Any, fake: Any, critic: Optional[Callable[[np
     frames = [pd.DataFrame({"kind": k, "x": p[:, 0], "y": p[:, 1], "value": np.nan}) for k, p in
               (("real", r), ("fake", f))]
     if critic is not None:
-        if extent is None:  # the data with a margin
-            extent = float(np.ceil(11 * np.nanmax(np.abs(r))) / 10) or 1.0
+        if extent is None:  # the data and the generated points with a margin (points far off: up to 3x the data's)
+            reach = np.nanmax(np.abs(r))
+            extent = float(np.ceil(11 * max(reach, min(np.nanmax(np.abs(f)), 3 * reach))) / 10) or 1.0
         frames.append(critic_map(critic, extent))
     atomic_write_parquet(path, pd.concat(frames, ignore_index=True))
 
