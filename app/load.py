@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from pathlib import Path
 from typing import Optional
 
@@ -179,49 +178,6 @@ def log_tail(run_dir: Path, lines: int = 30, max_bytes: int = 64_000) -> str:
     except OSError:
         return ""
     return "\n".join(text.splitlines()[-lines:])
-
-
-def summary(runs_dir: Path, name: str) -> dict:
-    """One row of the runs table."""
-    run_dir = rf.resolve_run(runs_dir, name)
-    cfg, stat = config(run_dir) or {}, status(run_dir)
-    m, _ = metrics(run_dir)
-    ev, _ = evals(run_dir)
-    last = m.iloc[-1] if len(m) else None
-    quality, q_name = None, ""
-    for col in ("w1_exact", "fid"):
-        if col in ev and ev[col].notna().any():
-            quality, q_name = float(ev[col].dropna().iloc[-1]), col
-            break
-    rate = None
-    if len(m) >= 2:
-        tail = m.tail(200)
-        dt = tail["elapsed"].iloc[-1] - tail["elapsed"].iloc[0]
-        rate = (tail["step"].iloc[-1] - tail["step"].iloc[0]) / dt if dt > 0 else None
-    from .series import downsample_indices
-    from .thumbs import latest_sample
-
-    updated = stat.get("updated_at")
-    step, of = (int(last["step"]) if last is not None else 0), cfg.get("steps")
-    w = m["w_estimate"].to_numpy(dtype=float) if len(m) else np.array([])
-    group = cfg.get("group")
-    return {
-        "state": stat["effective_state"], "run": name, "algo": cfg.get("algo"), "data": cfg.get("data"),
-        "progress": min(1.0, step / of) if isinstance(of, int) and of > 0 else None, "step": step, "of": of,
-        "estimate": [float(v) for v in w[downsample_indices(w, 60)]] if np.isfinite(w).any() else None,
-        "W estimate": float(last["w_estimate"]) if last is not None else None,
-        "sample": latest_sample(run_dir), "quality": quality, "measure": q_name, "steps/s": rate,
-        "age": _age(updated) if isinstance(updated, (int, float)) else "",
-        "monitor": f"monitor?run={name}", "compare": f"compare?group={group}" if isinstance(group, str) else None,
-    }
-
-
-def _age(t: float) -> str:
-    s = max(0, time.time() - t)
-    for unit, n in (("d", 86400), ("h", 3600), ("min", 60)):
-        if s >= n:
-            return f"{s / n:.0f} {unit} ago"
-    return f"{s:.0f} s ago"
 
 
 def run_key(run_dir: Path) -> tuple:

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from wgan_watch.app import load
+from wgan_watch.app import load, runs_table as rt
 from wgan_watch.app.settings import LIVE_REFRESH_S
 from wgan_watch.app.visibility import mount_reporter, refresh_every, tab_visible
 from wgan_watch.app.widgets import available_runs
@@ -11,9 +11,7 @@ from wgan_watch.runs import runfiles as rf
 from wgan_watch import spawn
 from wgan_watch.config import ALGOS, DEVICES, IMAGE_DATA, TOY_DATA, ConfigError, TrainConfig
 
-BADGES = {"running": "🟢 running", "starting": "🟡 starting", "stopping": "🟡 stopping", "finished": "✅ finished",
-          "stopped": "⏹️ stopped", "lost": "⚠️ lost", "failed": "❌ failed", "diverged": "💥 diverged",
-          "unknown": "❔ unknown"}
+PAGE_ROWS = 25  # rows per page of the table: pictures are made for these only
 
 st.title("Runs")
 root, runs = available_runs()
@@ -31,41 +29,75 @@ if not runs:
         st.rerun()
 
 
-@st.fragment(run_every=refresh_every(LIVE_REFRESH_S, any(load.is_live(root / r) for r in runs) and tab_visible()))
+@st.fragment(run_every=refresh_every(LIVE_REFRESH_S, any(load.is_live(root / r) for r in runs[:200]) and tab_visible()))
 def runs_table() -> None:
-    names = rf.list_runs(root)
-    if not names:
+    df = rt.table(root)
+    if not len(df):
         return
-    rows = []
-    for name in names:
-        try:
-            rows.append(load.summary(root, name))
-        except (ValueError, OSError) as e:  # deleted or malformed while we looked
-            rows.append({"run": name, "state": f"unreadable: {e}"})
-    df = pd.DataFrame(rows)
-    df["state"] = [BADGES.get(r.get("state"), str(r.get("state"))) for r in rows]
-    st.dataframe(df.drop(columns=["of"], errors="ignore"), hide_index=True, width="stretch",
-                 row_height=48, column_config={
-        "state": st.column_config.TextColumn("state", width="small"),
-        "progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0, format="percent",
-                                                    help="generator steps done of the run's planned steps"),
-        "estimate": st.column_config.LineChartColumn("W estimate", width="small",
-                                                     help="the critic's estimate over the run"),
-        "W estimate": st.column_config.NumberColumn("latest W", format="%.4f"),
-        "sample": st.column_config.ImageColumn("latest sample", width="small"),
-        "quality": st.column_config.NumberColumn(format="%.4f", help="latest exact W1 (2-D) or FID (images)"),
-        "steps/s": st.column_config.NumberColumn(format="%.1f"),
-        "monitor": st.column_config.LinkColumn("", display_text="Monitor", width="small"),
-        "compare": st.column_config.LinkColumn("", display_text="Compare", width="small",
-                                               help="the runs started together with this one"),
-    })
-    live = [r["run"] for r in rows if r.get("state") in rf.ACTIVE_STATES]
+    picked = filters(df)
+    total = len(picked)
+    pages = max(1, -(-total // PAGE_ROWS))
+    c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
+    page_no = c2.number_input(f"Page (of {pages:,})", 1, pages, 1, key="runs_page") if pages > 1 else 1
+    c1.caption(f"{total:,} of {len(df):,} runs" + (f", {PAGE_ROWS} a page" if pages > 1 else ""))
+    shown = picked.iloc[(page_no - 1) * PAGE_ROWS: page_no * PAGE_ROWS]
+    pics = rt.pictures(root, list(shown["run"]))
+    view = pd.DataFrame({
+        "state": shown["state"], "run": [f"monitor?run={n}" for n in shown["run"]],
+        "algo": shown["algo"].fillna("—"), "data": shown["data"].fillna("—"), "progress": shown["progress"],
+        "estimate": [pics[n][0] for n in shown["run"]], "sample": [pics[n][1] for n in shown["run"]],
+        "quality": shown["quality"], "steps/s": shown["steps/s"],
+        "age": [rt.age(t) for t in shown["updated"]],
+        "compare": [f"compare?group={g}" if isinstance(g, str) else None for g in shown["group"]]})
+    st.dataframe(view, hide_index=True, width="stretch", row_height=48, column_config=COLUMN_CONFIG)
+    problems = shown[shown["problem"].fillna("").astype(bool)]
+    for _, r in problems.iterrows():  # why a run failed, or what is wrong with a folder: said in words
+        st.warning(f"`{r['run']}` ({r['state']}): {r['problem']}", icon=":material/error:")
+    live = [n for n, s in zip(df["run"], df["state"]) if s in rf.ACTIVE_STATES]
     if live:
         c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
         target = c1.selectbox("Running", live, key="stop_target")
         if c2.button("Stop run", icon=":material/stop:"):
             rf.write_control(rf.resolve_run(root, target), "stop")
             st.toast(f"Asked {target} to stop: it saves a checkpoint and ends at its next step.")
+
+
+def filters(df: pd.DataFrame) -> pd.DataFrame:
+    """Search, filters and sort over every run (the URL keeps none of these: they are the user's view)."""
+    c = st.columns([2, 2, 1, 1, 2, 2], vertical_alignment="bottom")
+    search = c[0].text_input("Search", placeholder="part of a run's name", key="runs_search")
+    states = c[1].multiselect("State", sorted(df["state"].dropna().unique()), key="runs_states")
+    algos = c[2].multiselect("Algorithm", sorted(df["algo"].dropna().unique()), key="runs_algos")
+    data = c[3].multiselect("Data", sorted(df["data"].dropna().unique()), key="runs_data")
+    groups = sorted(df["group"].dropna().unique()) if "group" in df else []
+    group = c[4].selectbox("Group or study", [""] + groups, key="runs_group",
+                           format_func=lambda g: g or "all")
+    sort = c[5].selectbox("Sort by", SORTS, key="runs_sort", format_func=lambda s: SORTS[s][0])
+    column, descending = SORTS[sort][1:]
+    return rt.sorted_by(rt.filtered(df, states, algos, data, group, search), column, descending)
+
+
+SORTS = {"new": ("latest activity", "updated", True), "name": ("name", "run", False),
+         "state": ("state", "state", False), "algo": ("algorithm", "algo", False), "data": ("data", "data", False),
+         "progress": ("progress", "progress", True), "quality": ("quality (best first)", "quality", False),
+         "speed": ("steps/s", "steps/s", True), "step": ("steps done", "step", True)}
+COLUMN_CONFIG = {
+    "state": st.column_config.TextColumn("state", width=80),
+    "run": st.column_config.LinkColumn("run (Monitor)", display_text=r"monitor\?run=(.*)", width=230,
+                                       help="opens the run on the Monitor page"),
+    "algo": st.column_config.TextColumn("algo", width=70),
+    "data": st.column_config.TextColumn("data", width=85),
+    "progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0, format="percent",
+                                                width=90, help="generator steps done of the run's planned steps"),
+    "estimate": st.column_config.LineChartColumn("W estimate", width=90, help="the critic's estimate over the run"),
+    "sample": st.column_config.ImageColumn("sample", width=60, help="the latest sample"),
+    "quality": st.column_config.NumberColumn("quality", format="%.4f", width=70,
+                                             help="latest exact W1 (2-D data) or FID (images); lower is better"),
+    "steps/s": st.column_config.NumberColumn("steps/s", format="%.1f", width=60),
+    "age": st.column_config.TextColumn("updated", width=80),
+    "compare": st.column_config.LinkColumn("", display_text="Compare", width=70,
+                                           help="the runs started together with this one"),
+}
 
 
 runs_table()

@@ -39,6 +39,7 @@ import pandas as pd
 
 from . import runfiles as rf
 from .record_samples import SampleWriter
+from .summary import Summary
 from .record_values import buffered_frame, check_name, check_step, check_value, is_tensor, tensors_to_floats
 
 PENDING_MAX = 4096  # rows buffered before a flush, whatever the time
@@ -93,6 +94,7 @@ class Recorder(SampleWriter):
         self._last_flush = self._t0
         self._elapsed0 = 0.0
         self._wall_clock = False
+        self._summary = Summary()
         if not writes:
             return
         self._open(resume, config_json, dict(algo=algo, data=data, steps=steps, group=group, config=config))
@@ -127,6 +129,7 @@ class Recorder(SampleWriter):
         d = self.run_dir
         if resume:
             rf.clear_served_control(d)  # the stop that ended the last process is not for this one
+            self._summary = Summary((rf.read_json(d / "status.json") or {}).get("summary"))
             last = rf.read_metrics(d)
             if len(last):
                 self._last_step = self._rewind_at = int(last["step"].iloc[-1])
@@ -158,6 +161,7 @@ class Recorder(SampleWriter):
         if self.writes:
             self._metrics.merge(keep_through_step=step)
             self._evals.merge(keep_through_step=step)
+        self._summary = Summary(self._summary.as_dict(), through_step=step)
         self._last_step = self._last_eval = step
         self._rewind_at = None
 
@@ -245,7 +249,9 @@ class Recorder(SampleWriter):
                 self.diverged_at = bad[0]
                 self._diverged = f"{bad[1]} became {bad[2]} at step {bad[0]}"
                 extra = {"diverged_at": bad[0], "message": self._diverged}
-            rf.write_status(self.run_dir, step=int(df["step"].iloc[-1]), **extra)
+            w = df["w_estimate"].to_numpy(np.float64) if "w_estimate" in df else None
+            self._summary.add_metrics(df["step"].to_numpy(), df["elapsed"].to_numpy(np.float64), w)
+            rf.write_status(self.run_dir, step=int(df["step"].iloc[-1]), summary=self._summary.as_dict(), **extra)
         return df
 
     # --- evaluations and samples -----------------------------------------------------------
@@ -266,6 +272,7 @@ class Recorder(SampleWriter):
             if self.auto_flush:
                 self.flush()  # the metrics up to this step first: a chart shows the evaluation with them
             self._evals.write(pd.DataFrame([{"step": step, "time": wall_time or time.time(), **row}]))
+            self._summary.add_evaluation(row)
 
     # --- status and stopping -------------------------------------------------------------
 
@@ -295,7 +302,8 @@ class Recorder(SampleWriter):
         finally:
             try:
                 state = state or ("stopped" if self.stopped else "finished")
-                rf.write_status(self.run_dir, state=state, message=message or self._diverged, **fields)
+                rf.write_status(self.run_dir, state=state, message=message or self._diverged,
+                                summary=self._summary.as_dict(), **fields)
             except OSError:  # the disk may be full: the caller's exception or log says what happened
                 if state != "failed":
                     raise

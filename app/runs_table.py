@@ -1,0 +1,165 @@
+"""The Runs page's table: one row per run, from config.json and status.json alone, cached until they change.
+
+A run's writer keeps its summary in status.json (wgan_watch.runs.summary); a run without one (older runs, other
+tools) is summarised once from its tables and kept until they change. The whole table is plain columns (cheap
+to filter and sort over 10,000 runs); the sparkline and the thumbnail are made only for the rows on screen.
+A malformed run folder is one row that says what is wrong."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from wgan_watch.runs import runfiles as rf
+
+from . import load
+
+COLUMNS = ["run", "state", "algo", "data", "group", "progress", "step", "quality", "measure", "steps/s",
+           "updated", "problem"]
+STATE_ORDER = ("running", "starting", "stopping", "lost", "failed", "diverged", "stopped", "finished")
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+@st.cache_resource(max_entries=50_000, show_spinner=False)
+def _row(run_dir: str, cfg_mtime: int, status_mtime: int) -> dict:
+    d = Path(run_dir)
+    problem = ""
+    cfg = rf.read_json(d / "config.json")
+    status = rf.read_json(d / "status.json")
+    if cfg is None and status is None:
+        return {"run": d.name, "state_raw": "unreadable", "problem": "config.json and status.json are unreadable"}
+    if cfg is None:
+        problem = "config.json is missing or unreadable"
+    cfg, status = cfg or {}, status or {}
+    summary = status.get("summary") if isinstance(status.get("summary"), dict) else None
+    step, of = status.get("step") or 0, cfg.get("steps")
+    row = {"run": d.name, "state_raw": status.get("state"), "pid": status.get("pid"), "host": status.get("host"),
+           "updated": status.get("updated_at"), "algo": cfg.get("algo"), "data": cfg.get("data"),
+           "group": cfg.get("group") if isinstance(cfg.get("group"), str) else None,
+           "study": isinstance(cfg.get("study_sample"), int),
+           "step": int(step) if isinstance(step, (int, float)) else 0, "of": of if isinstance(of, int) else None,
+           "problem": (status.get("message") if status.get("state") in ("failed", "diverged") else "") or problem,
+           "has_summary": summary is not None}
+    if summary is not None:
+        row.update(quality=summary.get("quality"), measure=summary.get("measure"),
+                   **{"steps/s": summary.get("steps_per_s"), "w": summary.get("w_estimate")})
+    return row
+
+
+@st.cache_resource(max_entries=50_000, show_spinner=False)
+def _from_tables(key: tuple) -> dict:
+    """What a run without a summary shows, read from its tables (once per change of them)."""
+    run_dir = Path(key[0])
+    m, _ = load.metrics(run_dir)
+    ev, _ = load.evals(run_dir)
+    out = {"quality": None, "measure": None, "steps/s": None, "estimate": None}
+    for col in ("w1_exact", "fid"):
+        if col in ev and ev[col].notna().any():
+            out["quality"], out["measure"] = float(ev[col].dropna().iloc[-1]), col
+            break
+    if len(m) >= 2:
+        tail = m.tail(200)
+        dt = tail["elapsed"].iloc[-1] - tail["elapsed"].iloc[0]
+        out["steps/s"] = (tail["step"].iloc[-1] - tail["step"].iloc[0]) / dt if dt > 0 else None
+    w = m["w_estimate"].to_numpy(dtype=float) if len(m) else np.array([])
+    if np.isfinite(w).any():
+        from .series import downsample_indices
+
+        out["estimate"] = [float(v) for v in w[downsample_indices(w, 60)]]
+    return out
+
+
+def table(root: Path) -> pd.DataFrame:
+    """Every run in the folder, one row each (no pictures: those are made per page)."""
+    rows = []
+    for name in rf.list_runs(root):
+        d = root / name
+        try:
+            row = dict(_row(str(d), _mtime(d / "config.json"), _mtime(d / "status.json")))
+        except Exception as e:  # noqa: BLE001 - a folder changing under us, or a file that is not JSON
+            row = {"run": name, "state_raw": "unreadable", "problem": f"{type(e).__name__}: {e}"[:200]}
+        if not row.get("has_summary", True):
+            try:
+                row.update({k: v for k, v in _from_tables(load.run_key(d)).items() if k != "estimate"})
+            except Exception as e:  # noqa: BLE001
+                row["problem"] = f"tables unreadable: {e}"[:200]
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    if not len(df):
+        return pd.DataFrame(columns=COLUMNS)
+    df["state"] = [_state(r) for r in rows]
+    of = pd.to_numeric(df.get("of"), errors="coerce")
+    df["progress"] = (pd.to_numeric(df["step"], errors="coerce") / of).clip(upper=1.0)
+    return df
+
+
+def _state(row: dict) -> str:
+    """The shown state: 'lost' for a run whose process is gone while its status says it trains."""
+    raw = row.get("state_raw")
+    if raw == "unreadable":
+        return "unreadable"
+    return rf.effective_state({"state": raw, "pid": row.get("pid"), "host": row.get("host"),
+                               "updated_at": row.get("updated")})
+
+
+def pictures(root: Path, names: list[str]) -> dict[str, tuple[Optional[list], Optional[str]]]:
+    """(sparkline of the estimate, thumbnail data URI) for the runs on screen."""
+    from .thumbs import latest_sample
+
+    out = {}
+    for n in names:
+        d = root / n
+        status = rf.read_json(d / "status.json") or {}
+        summary = status.get("summary") if isinstance(status.get("summary"), dict) else None
+        spark = summary.get("estimate") if summary else None
+        if summary is None:
+            try:
+                spark = _from_tables(load.run_key(d))["estimate"]
+            except Exception:  # noqa: BLE001
+                spark = None
+        out[n] = (spark or None, latest_sample(d))
+    return out
+
+
+def age(t) -> str:
+    if not isinstance(t, (int, float)) or not np.isfinite(t):
+        return "—"
+    s = max(0.0, time.time() - t)
+    for unit, n in (("d", 86400), ("h", 3600), ("min", 60)):
+        if s >= n:
+            return f"{s / n:.0f} {unit} ago"
+    return f"{s:.0f} s ago"
+
+
+def filtered(df: pd.DataFrame, states=(), algos=(), data=(), group: str = "", search: str = "") -> pd.DataFrame:
+    """The rows that pass every filter given (empty: no filter); `search`: a case-insensitive part of the name."""
+    keep = pd.Series(True, index=df.index)
+    for col, wanted in (("state", states), ("algo", algos), ("data", data)):
+        if wanted:
+            keep &= df[col].isin(list(wanted))
+    if group:
+        keep &= df["group"] == group
+    if search:
+        keep &= df["run"].str.contains(search, case=False, regex=False)
+    return df[keep]
+
+
+def sorted_by(df: pd.DataFrame, column: str, descending: bool) -> pd.DataFrame:
+    """Sorted on any column, missing values last either way."""
+    if column == "state":
+        key = {s: i for i, s in enumerate(STATE_ORDER)}
+        return df.sort_values("state", key=lambda s: s.map(key).fillna(len(key)), ascending=not descending,
+                              na_position="last", kind="stable")
+    return df.sort_values(column, ascending=not descending, na_position="last", kind="stable")
+

@@ -1,0 +1,87 @@
+"""The Runs page at scale: rows from status.json's summary, filters, search, sort, pages, and problems in words."""
+
+import json
+import os
+import time
+
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+from tests.fixtures import write_fixture_run
+from wgan_watch import Recorder
+from wgan_watch.runs import runfiles as rf
+
+MAIN = str(ROOT / "app" / "main.py")
+
+
+def runs_page() -> AppTest:
+    at = AppTest.from_file(MAIN, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def shown(at) -> list[str]:
+    return [u.split("=", 1)[1] for u in at.dataframe[0].value["run"]]
+
+
+def test_a_recorders_summary_is_what_the_row_shows(runs):
+    """The writer keeps the row in status.json: the page reads no table of a run that has one."""
+    with Recorder(runs / "rec", algo="wgan-gp", data="toy", steps=400, flush_secs=0.01) as rec:
+        for s in range(1, 401):
+            rec.log(s, w_estimate=1.0 / s, loss_d=-1.0 / s)
+            if s % 100 == 0:
+                rec.evaluate(s, w1_exact=0.5 / s)
+    summary = rf.read_json(runs / "rec" / "status.json")["summary"]
+    assert summary["quality"] == 0.5 / 400 and summary["measure"] == "w1_exact"
+    assert 30 <= len(summary["estimate"]) <= 120 and summary["spark_steps"][-1] == 400
+    for part in (runs / "rec" / "metrics").iterdir():
+        part.unlink()  # if the page read the tables, the row would lose its numbers
+    at = runs_page()
+    row = at.dataframe[0].value.iloc[0]
+    assert row["quality"] == 0.5 / 400 and row["progress"] == 1.0 and len(row["estimate"]) >= 30
+
+
+def test_states_are_words_and_missing_values_are_not_none(runs):
+    write_fixture_run(runs, "done")
+    d = runs / "starting"
+    d.mkdir()
+    rf.write_status(d, state="starting", pid=os.getpid(), step=0)
+    df = runs_page().dataframe[0].value
+    assert set(df["state"]) == {"finished", "starting"}
+    row = df[df["run"] == "monitor?run=starting"].iloc[0]
+    assert row["algo"] == "—" and row["data"] == "—"
+
+
+def test_search_filters_sort_and_pages(runs):
+    for i in range(30):
+        d = write_fixture_run(runs, f"r{i:02d}-{'gan' if i % 3 == 0 else 'wgan-gp'}", algo="gan" if i % 3 == 0
+                              else "wgan-gp", n=100 + 10 * i, parts=1)
+        rf.write_status(d, updated_at=time.time() - 1000 + i)
+    at = runs_page()
+    assert len(shown(at)) == 25 and "30 of 30 runs, 25 a page" in "\n".join(c.value for c in at.caption)
+    at.number_input(key="runs_page").set_value(2).run()
+    assert len(shown(at)) == 5
+    at.number_input(key="runs_page").set_value(1).run()
+    at.multiselect(key="runs_algos").set_value(["gan"]).run()
+    assert sorted(shown(at)) == [f"r{i:02d}-gan" for i in range(0, 30, 3)]
+    at.text_input(key="runs_search").set_value("R1").run()  # case does not matter
+    assert sorted(shown(at)) == ["r12-gan", "r15-gan", "r18-gan"]
+    at.text_input(key="runs_search").set_value("").run()
+    at.selectbox(key="runs_sort").set_value("name").run()
+    assert shown(at)[:2] == ["r00-gan", "r03-gan"]
+
+
+def test_a_failed_run_and_a_malformed_folder_say_what_is_wrong(runs):
+    d = runs / "failed-at-start"
+    d.mkdir()
+    rf.write_status(d, state="failed", step=0, message="data: cifar10 is not in data/ (pass --download)")
+    (runs / "junk").mkdir()
+    (runs / "junk" / "config.json").write_text("{not json")
+    (runs / "junk" / "status.json").write_text("[also not")
+    at = runs_page()
+    warnings = "\n".join(w.value for w in at.warning)
+    assert "`failed-at-start` (failed): data: cifar10 is not in data/ (pass --download)" in warnings
+    assert "`junk` (unreadable)" in warnings
+    assert set(shown(at)) == {"failed-at-start", "junk"}
+    json.dumps(list(at.dataframe[0].value.columns))  # the table itself rendered
