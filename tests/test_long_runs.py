@@ -92,8 +92,11 @@ def test_hundred_thousand_steps_keep_files_bounded_and_load_time_flat(tmp_path, 
     print(report)
     m = rf.read_metrics(run)
     assert m["step"].tolist() == list(range(1, 100_001))
-    # 33 metrics + 33 evals parts at most, 60 samples, 10 (+1 best) snapshots, checkpoint, config, status, log
-    assert max(files) <= 145  # parts merged, samples and snapshots thinned: bounded, whatever the length
+    # 33 metrics + 33 evals parts at most, 60 samples, 10 (+1 best) snapshots, checkpoint, config, status, log,
+    # and beside each snapshot its ONNX export for the Latent lab (.onnx, .json, .directions.safetensors: 3 x 11)
+    assert max(files) <= 145 + 33  # parts merged, samples and snapshots thinned: bounded, whatever the length
+    exports = sorted((run / "generator").glob("*.onnx"))
+    assert 1 <= len(exports) <= 11  # thinned with the snapshots, not one per snapshot ever written
     assert len(rf.list_snapshots(run)) == 10
     late = [t for n, t in load_times if n > 50_000]
     early = [t for n, t in load_times if 5_000 < n <= 50_000]
