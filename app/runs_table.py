@@ -7,6 +7,7 @@ A malformed run folder is one row that says what is wrong."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Optional
@@ -16,6 +17,8 @@ import pandas as pd
 import streamlit as st
 
 from wgan_watch.runs import runfiles as rf
+from wgan_watch.runs.parts import read_table
+from wgan_watch.runs.summary import QUALITY_COLUMNS
 
 from . import load
 
@@ -24,16 +27,34 @@ COLUMNS = ["run", "state", "algo", "data", "group", "progress", "step", "quality
 STATE_ORDER = ("running", "starting", "stopping", "lost", "failed", "diverged", "stopped", "finished")
 
 
-def _mtime(path: Path) -> int:
-    try:
-        return path.stat().st_mtime_ns
-    except OSError:
-        return 0
+# One row per run folder, kept until its config.json or status.json changes: {path: ((mtimes), row)}.
+# A plain dict, not st.cache_*: hashing the arguments of 10,000 cached calls cost 2 s per visit (200 us each).
+_ROWS: dict[str, tuple[tuple, dict]] = {}
 
 
-@st.cache_resource(max_entries=50_000, show_spinner=False)
-def _row(run_dir: str, cfg_mtime: int, status_mtime: int) -> dict:
-    d = Path(run_dir)
+def _mtimes(d: str) -> tuple:
+    """Changes when either file is replaced (the writers replace them atomically: a new inode) or touched."""
+    out = []
+    for f in ("config.json", "status.json"):
+        try:
+            st_ = os.stat(os.path.join(d, f))
+            out.append((st_.st_mtime_ns, st_.st_ino))
+        except OSError:
+            out.append(None)
+    return tuple(out)
+
+
+def _cached_row(d: str) -> dict:
+    key = _mtimes(d)
+    hit = _ROWS.get(d)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    row = _row(Path(d))
+    _ROWS[d] = (key, row)
+    return row
+
+
+def _row(d: Path) -> dict:
     problem = ""
     cfg = rf.read_json(d / "config.json")
     status = rf.read_json(d / "status.json")
@@ -57,14 +78,19 @@ def _row(run_dir: str, cfg_mtime: int, status_mtime: int) -> dict:
     return row
 
 
-@st.cache_resource(max_entries=50_000, show_spinner=False)
-def _from_tables(key: tuple) -> dict:
+_FROM_TABLES: dict[str, tuple[tuple, dict]] = {}
+
+
+def _from_tables(run_dir: Path) -> dict:
     """What a run without a summary shows, read from its tables (once per change of them)."""
-    run_dir = Path(key[0])
-    m, _ = load.metrics(run_dir)
-    ev, _ = load.evals(run_dir)
+    key = load.run_key(run_dir)
+    hit = _FROM_TABLES.get(key[0])
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    m = read_table(run_dir / "metrics", ("step", "elapsed", "w_estimate"))
+    ev = read_table(run_dir / "evals", ("step",) + QUALITY_COLUMNS)
     out = {"quality": None, "measure": None, "steps/s": None, "estimate": None}
-    for col in ("w1_exact", "fid"):
+    for col in QUALITY_COLUMNS:
         if col in ev and ev[col].notna().any():
             out["quality"], out["measure"] = float(ev[col].dropna().iloc[-1]), col
             break
@@ -77,24 +103,31 @@ def _from_tables(key: tuple) -> dict:
         from .series import downsample_indices
 
         out["estimate"] = [float(v) for v in w[downsample_indices(w, 60)]]
+    _FROM_TABLES[key[0]] = (key, out)
     return out
 
 
 def table(root: Path) -> pd.DataFrame:
     """Every run in the folder, one row each (no pictures: those are made per page)."""
     rows = []
-    for name in rf.list_runs(root):
-        d = root / name
+    names = rf.list_runs(root)
+    base = str(root)
+    for name in names:
         try:
-            row = dict(_row(str(d), _mtime(d / "config.json"), _mtime(d / "status.json")))
+            row = dict(_cached_row(os.path.join(base, name)))
         except Exception as e:  # noqa: BLE001 - a folder changing under us, or a file that is not JSON
             row = {"run": name, "state_raw": "unreadable", "problem": f"{type(e).__name__}: {e}"[:200]}
         if not row.get("has_summary", True):
             try:
-                row.update({k: v for k, v in _from_tables(load.run_key(d)).items() if k != "estimate"})
+                row.update({k: v for k, v in _from_tables(root / name).items() if k != "estimate"})
             except Exception as e:  # noqa: BLE001
                 row["problem"] = f"tables unreadable: {e}"[:200]
         rows.append(row)
+    if len(_ROWS) > 2 * len(names) + 1000:  # forget deleted runs (and other folders' runs) now and then
+        keep = {os.path.join(base, n) for n in names}
+        for cache in (_ROWS, _FROM_TABLES):
+            for k in [k for k in cache if k not in keep]:
+                cache.pop(k, None)
     df = pd.DataFrame(rows)
     if not len(df):
         return pd.DataFrame(columns=COLUMNS)
@@ -125,7 +158,7 @@ def pictures(root: Path, names: list[str]) -> dict[str, tuple[Optional[list], Op
         spark = summary.get("estimate") if summary else None
         if summary is None:
             try:
-                spark = _from_tables(load.run_key(d))["estimate"]
+                spark = _from_tables(d)["estimate"]
             except Exception:  # noqa: BLE001
                 spark = None
         out[n] = (spark or None, latest_sample(d))

@@ -104,11 +104,22 @@ def new_run_dir(runs_root: str | os.PathLike, algo: str, data_slug: str) -> Path
     raise RuntimeError(f"cannot find a free run name for {base}")
 
 
+def _first_existing(*paths: str) -> Optional[str]:
+    for p in paths:
+        try:
+            os.stat(p)
+            return p
+        except FileNotFoundError:
+            continue
+    return None
+
+
 def list_runs(runs_dir: str | os.PathLike) -> list[str]:
     """Names of the run folders (those with a config.json or status.json), newest first."""
     root = Path(runs_dir)
     try:
         entries = list(os.scandir(root))
+        real_root = root.resolve()
     except OSError:
         return []
     runs = []
@@ -116,9 +127,12 @@ def list_runs(runs_dir: str | os.PathLike) -> list[str]:
         if not is_valid_run_name(e.name):
             continue
         try:
-            path = resolve_run(root, e.name)
-        except ValueError:
+            # A plain folder's name has no separator or "..": it is inside the root. Only a link is resolved.
+            path = str(resolve_run(real_root, e.name)) if e.is_symlink() else os.path.join(real_root, e.name)
+            if not e.is_dir():
+                continue
+            if _first_existing(os.path.join(path, "status.json"), os.path.join(path, "config.json")) is not None:
+                runs.append((os.stat(path).st_mtime, e.name))
+        except (ValueError, OSError):  # not a run name, a link leading outside, or deleted meanwhile
             continue
-        if path.is_dir() and ((path / "config.json").exists() or (path / "status.json").exists()):
-            runs.append((path.stat().st_mtime, e.name))
     return [n for _, n in sorted(runs, reverse=True)]
