@@ -113,10 +113,7 @@ def band(frames: list[pd.DataFrame], column: str, x: str, method: str = "ema", w
     xcol = "elapsed" if x == "relative" else "step"
     curves = [pd.DataFrame({xcol: f[xcol].to_numpy(), column: smooth(f[column].to_numpy(float), method, weight)})
               for f in frames if column in f and f[column].notna().any()]
-    b = seed_band(curves, x=xcol, y=column)
-    if len(b) > points:
-        b = b.iloc[np.unique(np.linspace(0, len(b) - 1, points).astype(int))]
-    return b.rename(columns={xcol: "x"})
+    return seed_band(curves, x=xcol, y=column, max_points=points).rename(columns={xcol: "x"})
 
 
 def caption(rows: list[dict], seeds: int = 1) -> str:

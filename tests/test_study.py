@@ -131,6 +131,20 @@ def test_seeds_become_a_median_with_an_interquartile_band():
     assert b["q25"].tolist() == [1.75, 0.875] and b["q75"].tolist() == [3.25, 1.625]
 
 
+def test_band_quantiles_match_numpy_with_seeds_of_different_lengths():
+    rng = np.random.default_rng(0)
+    vals = rng.normal(size=(5, 300))
+    vals[rng.random(vals.shape) < 0.3] = np.nan  # runs that stopped early, or have gaps
+    vals[:, 7] = np.nan  # a step no run reached
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):  # numpy warns on the all-NaN column
+        want = [np.nanquantile(vals, q, axis=0) for q in (0.25, 0.5, 0.75)]
+    for got, exp in zip(A.nanquantiles(vals, (0.25, 0.5, 0.75)), want):
+        np.testing.assert_allclose(got, exp, equal_nan=True)
+    short = [pd.DataFrame({"step": np.arange(1, n + 1), "quality": np.ones(n)}) for n in (1000, 500)]
+    b = A.seed_band(short, max_points=100)
+    assert len(b) == 100 and b["step"].iloc[-1] == 1000 and b["n"].iloc[0] == 2 and b["n"].iloc[-1] == 1
+
+
 def test_the_caption_says_not_enough_runs_when_intervals_overlap():
     apart = [run("wgan-gp", k, 0, [0.05]) for k in range(20)] + [run("gan", k, 0, [0.5]) for k in range(20)]
     text = A.caption(A.success_table(apart, [0.1]), 0.1, "W1")

@@ -165,22 +165,43 @@ def median_time(km: pd.DataFrame, by: str = "elapsed") -> Optional[float]:
     return float(hit[by].iloc[0]) if len(hit) else None
 
 
-def seed_band(curves: Sequence[pd.DataFrame], x: str = "step", y: str = "quality") -> pd.DataFrame:
-    """Several seeds' curves as one: at each x that any has, the median and interquartile range of those that
-    reach that far (each interpolated between its own points), and how many."""
+def seed_band(curves: Sequence[pd.DataFrame], x: str = "step", y: str = "quality",
+              max_points: Optional[int] = None) -> pd.DataFrame:
+    """Several seeds' curves as one: at each x that any has (or `max_points` of them, evenly spread), the median
+    and interquartile range of those that reach that far (each interpolated between its own points), and how
+    many."""
     curves = [c[[x, y]].dropna().sort_values(x) for c in curves if len(c[[x, y]].dropna())]
     if not curves:
         return pd.DataFrame(columns=[x, "median", "q25", "q75", "n"])
     grid = np.unique(np.concatenate([c[x].to_numpy(dtype=float) for c in curves]))
+    if max_points and len(grid) > max_points:  # thinned before the work, not after: 1M-step runs stay cheap
+        grid = grid[np.unique(np.linspace(0, len(grid) - 1, max_points).astype(int))]
     vals = np.full((len(curves), len(grid)), np.nan)
     for i, c in enumerate(curves):
         cx, cy = c[x].to_numpy(dtype=float), c[y].to_numpy(dtype=float)
         inside = (grid >= cx[0]) & (grid <= cx[-1])
         vals[i, inside] = np.interp(grid[inside], cx, cy)
-    n = np.isfinite(vals).sum(0)
-    with np.errstate(all="ignore"):
-        q25, med, q75 = (np.nanquantile(vals, q, axis=0) if len(grid) else [] for q in (0.25, 0.5, 0.75))
-    return pd.DataFrame({x: grid, "median": med, "q25": q25, "q75": q75, "n": n})
+    q25, med, q75 = nanquantiles(vals, (0.25, 0.5, 0.75))
+    return pd.DataFrame({x: grid, "median": med, "q25": q25, "q75": q75, "n": np.isfinite(vals).sum(0)})
+
+
+def nanquantiles(vals: np.ndarray, qs: Sequence[float]) -> list[np.ndarray]:
+    """np.nanquantile(vals, q, axis=0) (linear interpolation) for each q, vectorised: numpy's own loops over
+    the columns in Python when there are NaNs (4 s for 12 runs of 2,000 steps; this: milliseconds)."""
+    finite = np.isfinite(vals)
+    n = finite.sum(0)
+    s = np.sort(np.where(finite, vals, np.inf), axis=0)  # the missing last in each column
+    out = []
+    for q in qs:
+        pos = q * np.maximum(n - 1, 0)
+        lo = np.floor(pos).astype(int)
+        hi = np.minimum(lo + 1, np.maximum(n - 1, 0))
+        a = np.take_along_axis(s, lo[None], 0)[0]
+        b = np.take_along_axis(s, hi[None], 0)[0]
+        with np.errstate(invalid="ignore"):
+            v = np.where(hi > lo, a + (b - a) * (pos - lo), a)
+        out.append(np.where(n > 0, v, np.nan))
+    return out
 
 
 def rank_correlations(results: Sequence[RunResult]) -> pd.Series:
