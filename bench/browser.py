@@ -1,6 +1,6 @@
 """What a user waits for in a real browser: Monitor against the stack's floor (and TensorBoard).
 
-    python -m bench.browser [--repeat 3] [--live 20] [--no-tensorboard]
+    python -m bench.browser [--repeat 5] [--live 20] [--no-tensorboard]
 
 Debian's Chromium, headless, driven by Playwright; each load in a fresh browser context (cold
 cache), the pages in alternation, medians of --repeat. For each page: time from navigation to
@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.browser_harness import Browser, Server, cpu_seconds, write_tensorboard  # noqa: E402
+from bench.browser_harness import Browser, Server, cpu_seconds, tensorboard_version, write_tensorboard  # noqa: E402
 from tests.fixtures import metrics_frame, write_fixture_run  # noqa: E402
 from wgan_watch.runs import runfiles as rf  # noqa: E402
 
@@ -82,7 +82,7 @@ def measure_live(browser: Browser, url: str, run: Path, server_pid: int, seconds
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--live", type=float, default=20.0, help="seconds of the live measurement (0: skip)")
     ap.add_argument("--no-tensorboard", action="store_true")
     args = ap.parse_args()
@@ -114,21 +114,28 @@ def main() -> None:
 
 
 def report(results: dict, tb_times: list, live: dict | None, repeat: int) -> None:
+    import plotly
+    import streamlit
+
     print(f"Browser: Debian chromium headless, {platform.machine()}, {os.cpu_count()} cores; "
-          f"median of {repeat} cold loads, alternating")
-    print("| page | estimate chart (s) | every chart (s) | vs floor (estimate / every) | HTTP KiB | websocket KiB |")
-    print("|---|---|---|---|---|---|")
+          f"median of {repeat} cold loads, alternating; streamlit {streamlit.__version__}, plotly "
+          f"{plotly.__version__}, tensorboard {tensorboard_version()}")
+    ok = [t for t in tb_times if t is not None]
+    tb = statistics.median(ok) if ok else None
+    print("| page | estimate chart (s) | every chart (s) | vs floor (estimate / every) | vs TensorBoard (estimate / "
+          "every) | HTTP KiB | websocket KiB |")
+    print("|---|---|---|---|---|---|---|")
     floor = statistics.median(r["chart"] for r in results["floor: one Plotly chart"])
     for name, rs in results.items():
         chart, every = statistics.median(r["chart"] for r in rs), statistics.median(r["every"] for r in rs)
         http, ws = statistics.median(r["http"] for r in rs) / 1024, statistics.median(r["ws"] for r in rs) / 1024
+        vs_tb = f"{chart / tb:.2f} / {every / tb:.2f}" if tb else "–"
         print(f"| {name} | {chart:.2f} ({min(r['chart'] for r in rs):.2f}–{max(r['chart'] for r in rs):.2f}) | "
-              f"{every:.2f} | {chart / floor:.2f} / {every / floor:.2f} | {http:.0f} | {ws:.0f} |")
+              f"{every:.2f} | {chart / floor:.2f} / {every / floor:.2f} | {vs_tb} | {http:.0f} | {ws:.0f} |")
     if tb_times:
-        ok = [t for t in tb_times if t is not None]
-        print(f"| TensorBoard, 1,000,000 steps (its own server) | "
-              f"{statistics.median(ok):.2f} | – | {statistics.median(ok) / floor:.2f} | – | – |" if ok
-              else "| TensorBoard | not measured (its chart was not found) | | | | |")
+        print(f"| TensorBoard, 1,000,000 steps (its own server, SVG line drawn) | {tb:.2f} ({min(ok):.2f}–{max(ok):.2f})"
+              f" | – | {tb / floor:.2f} | 1 | – | – |" if ok
+              else "| TensorBoard | not measured (its line was not found) | | | | | |")
     if live:
         print(f"\nLive run (a 100-row part every second, refresh every 2 s): {live['ws_bytes_per_refresh'] / 1024:.1f} "
               f"KiB over the websocket and {live['server_cpu_per_refresh'] * 1000:.0f} ms of server CPU per refresh; "

@@ -150,27 +150,33 @@ class Browser:
             every = p.wait_all_drawn()
             return {"chart": chart, "every": max(every, chart), "http": p.counters["http"], "ws": p.counters["ws"]}
 
-    def load_tensorboard(self, logdir: Path) -> float | None:
-        """Seconds until TensorBoard's scalar chart for the series is drawn on a cold load (its own server)."""
+    def load_tensorboard(self, logdir: Path, tag: str = "w_estimate") -> float | None:
+        """Seconds from navigation until TensorBoard's line for `tag` is on screen, on a cold load (its own server).
+
+        The signal: with the tag loaded (polled on /data/plugin/scalars/tags, so the server's reading of the event
+        file is not counted, as the Monitor's server has its run cached too), open the time-series dashboard with
+        SVG rendering and wait for a `path` with data inside a scalar card's `line-chart` (the grid and axes are
+        `line` elements, and the WebGL canvas exists before any data is drawn)."""
         port = free_port()
         proc = subprocess.Popen([sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir), "--port",
                                  str(port), "--host", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            deadline = time.time() + 120
+            deadline = time.time() + 300
             while time.time() < deadline:
                 try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/data/runs", timeout=1)
-                    break
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/data/plugin/scalars/tags", timeout=2) as r:
+                        if tag.encode() in r.read():
+                            break
                 except OSError:
-                    time.sleep(0.3)
+                    pass
+                time.sleep(0.3)
+            else:
+                return None
             ctx = self.browser.new_context(viewport={"width": 1400, "height": 1000})
             page = ctx.new_page()
-            page.goto(f"http://127.0.0.1:{port}/?smoothing=0.6#timeseries", wait_until="commit")
+            page.goto(f"http://127.0.0.1:{port}/?forceSVG=true#timeseries", wait_until="commit")
             try:
-                handle = page.wait_for_function(
-                    """() => { const c = document.querySelector('card-view line-chart canvas, scalar-card svg path.line,
-                        card-view line-chart svg path'); return c ? performance.now() : null; }""",
-                    timeout=120_000, polling=50)
+                handle = page.wait_for_function(TENSORBOARD_LINE, timeout=120_000, polling=50)
                 return handle.json_value() / 1000
             except Exception:  # noqa: BLE001  (TensorBoard's markup changes between versions)
                 return None
@@ -179,6 +185,21 @@ class Browser:
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+
+
+# A scalar card's line drawn: an SVG path with a long `d` inside a line-chart (grid and axes are <line>s).
+TENSORBOARD_LINE = """() => { const paths = document.querySelectorAll('scalar-card line-chart svg path, line-chart svg path');
+    for (const p of paths) { const d = p.getAttribute('d') || ''; if (d.length > 200) return performance.now(); }
+    return null; }"""
+
+
+def tensorboard_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("tensorboard")
+    except Exception:  # noqa: BLE001
+        return "not installed"
 
 
 def write_tensorboard(logdir: Path, steps: int = 1_000_000) -> Path | None:

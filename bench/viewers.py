@@ -1,0 +1,125 @@
+"""Many people watching one live run: the server's CPU per viewer and the delay to a new point, in Chromium.
+
+    python -m bench.viewers [--viewers 1 4 16] [--seconds 30]
+
+One live run gains a 100-row metrics part every second, as a flushing trainer's does. For each count V, V
+Monitor pages on it, each in its own browser context (as V people), all on screen; after they have drawn
+and settled, over --seconds: the dashboard server's CPU time (user + system, from /proc) per second and per
+viewer, and for every part written, the delay from the part on disk to its last step in the estimate chart
+of each page (each page records when it first showed a step, by its own clock: the machine's). The browser
+shares the machine's cores with the server, as it would on a laptop that both trains and watches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.browser import W  # noqa: E402
+from bench.browser_harness import Browser, Server, cpu_seconds  # noqa: E402
+from tests.fixtures import metrics_frame, write_fixture_run  # noqa: E402
+from wgan_watch.app.settings import LIVE_REFRESH_S  # noqa: E402
+from wgan_watch.runs import runfiles as rf  # noqa: E402
+
+# Every time the page's estimate chart first shows a larger last step: [[step, Date.now()], ...].
+RECORD_STEPS = """m => { window.__seen = []; window.__last = -1;
+  (function poll() {
+    let mx = -1;
+    document.querySelectorAll('.js-plotly-plot').forEach(el => (el._fullData || []).forEach(t => {
+      if ((t.name || '').includes(m) && t.x && t.x.length) mx = Math.max(mx, Number(t.x[t.x.length - 1])); }));
+    if (mx > window.__last) { window.__last = mx; window.__seen.push([mx, Date.now()]); }
+    setTimeout(poll, 50);
+  })(); }"""
+
+
+def feed(run: Path, stop: threading.Event, written: list, every_s: float = 1.0, rows: int = 100) -> None:
+    """A metrics part of `rows` steps every `every_s`; `written` gets (last step, time.time()) of each."""
+    w = rf.PartWriter(run / "metrics", rf.METRIC_COLUMNS, max_parts=100_000)
+    step = int(rf.read_metrics(run)["step"].max()) + 1
+    while not stop.wait(every_s):
+        w.write(metrics_frame(rows, start=step))
+        rf.write_status(run, step=step + rows - 1)
+        written.append((step + rows - 1, time.time()))
+        step += rows
+
+
+def delays(written: list, seen: list) -> list[float]:
+    """For each part written, seconds until the page first showed its last step (parts never shown: skipped)."""
+    out = []
+    for step, t in written:
+        shown = [ts / 1000 for s, ts in seen if s >= step]
+        if shown:
+            out.append(min(shown) - t)
+    return out
+
+
+def watch(browser: Browser, url: str, run: Path, server_pid: int, viewers: int, seconds: float) -> dict:
+    with contextlib.ExitStack() as stack:
+        pages = [stack.enter_context(browser.page(url, viewport=(1400, 1000))) for _ in range(viewers)]
+        for p in pages:
+            p.wait_chart(W)
+            p.page.evaluate(RECORD_STEPS, W)
+        hidden = sum(p.page.evaluate("document.visibilityState") != "visible" for p in pages)
+        stop, written = threading.Event(), []
+        feeder = threading.Thread(target=feed, args=(run, stop, written), daemon=True)
+        feeder.start()
+        pages[0].page.wait_for_timeout(2 * LIVE_REFRESH_S * 1000)  # settle: every page refreshing
+        cpu0, t0, n0 = cpu_seconds(server_pid), time.time(), len(written)
+        pages[0].page.wait_for_timeout(seconds * 1000)
+        cpu1, t1, n1 = cpu_seconds(server_pid), time.time(), len(written)
+        pages[0].page.wait_for_timeout(2 * LIVE_REFRESH_S * 1000)  # the last parts reach the screens
+        stop.set()
+        feeder.join()
+        timed = written[n0:n1]
+        all_delays = [d for p in pages for d in delays(timed, p.page.evaluate("window.__seen"))]
+    missed = viewers * len(timed) - len(all_delays)
+    return {"viewers": viewers, "cpu_ms_per_s": (cpu1 - cpu0) / (t1 - t0) * 1000, "hidden": hidden,
+            "median": statistics.median(all_delays) if all_delays else float("nan"),
+            "max": max(all_delays) if all_delays else float("nan"), "missed": missed, "parts": len(timed)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--viewers", type=int, nargs="+", default=[1, 4, 16])
+    ap.add_argument("--seconds", type=float, default=30.0)
+    args = ap.parse_args()
+    runs = Path(tempfile.mkdtemp(prefix="bench-viewers-")) / "runs"
+    runs.mkdir()
+    results = []
+    with Browser() as browser:
+        for v in args.viewers:
+            live = runs / f"live-{v}"
+            write_fixture_run(runs, live.name, n=1000, state="running")
+            rf.write_status(live, pid=os.getpid())  # alive while this benchmark runs
+            with Server([str(ROOT / "app" / "main.py"), "--", "--runs-dir", str(runs)]) as server:
+                cpu_idle0, t_idle0 = cpu_seconds(server.pid), time.time()
+                time.sleep(5)
+                idle = (cpu_seconds(server.pid) - cpu_idle0) / (time.time() - t_idle0) * 1000
+                r = watch(browser, f"{server.url}/monitor?run={live.name}", live, server.pid, v, args.seconds)
+                results.append({**r, "idle": idle})
+            rf.write_status(live, state="finished")
+    print(f"Viewers of a live run (a 100-row part every second; pages refresh every {LIVE_REFRESH_S:g} s): "
+          f"Debian chromium headless, {platform.machine()}, {os.cpu_count()} cores, browser and server on them; "
+          f"{args.seconds:g} s per count")
+    print("| viewers | server CPU (ms per s) | per viewer (ms per s) | new point on screen: median / max (s) | "
+          "parts missed | hidden pages |")
+    print("|---|---|---|---|---|---|")
+    for r in results:
+        per = (r["cpu_ms_per_s"] - r["idle"]) / r["viewers"]
+        print(f"| {r['viewers']} | {r['cpu_ms_per_s']:.0f} (idle {r['idle']:.0f}) | {per:.1f} | "
+              f"{r['median']:.2f} / {r['max']:.2f} | {r['missed']} of {r['viewers'] * r['parts']} | {r['hidden']} |")
+
+
+if __name__ == "__main__":
+    main()
