@@ -97,6 +97,26 @@ def test_runs_page_lists_runs(server, browser):
     page.screenshot(path=str(ARTIFACTS / "runs.png"), full_page=True)
 
 
+def test_the_runs_table_fits_a_1400_pixel_window(tmp_path, browser):
+    """Every column, the Monitor and Compare links included, on screen without scrolling sideways (a new user
+    found the links, steps/s and age off the right edge)."""
+    write_fixture_run(tmp_path, "20261204-101010-wgan-gp-gaussians8-a-long-name", n=300, group="g")
+    proc, url = start_server(tmp_path)
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url)
+        page.get_by_text("a-long-name").first.wait_for(state="attached", timeout=30000)
+        wait_idle(page)
+        grids = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stDataFrame"] .dvn-scroller')]
+            .map(e => [e.scrollWidth, e.clientWidth])""")
+        page.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    assert grids, "no data grid on the Runs page"
+    assert all(scroll <= client for scroll, client in grids), grids
+
+
 def test_monitor_draws_the_wasserstein_chart(server, browser):
     url, _ = server
     page = open_page(browser, url + "/monitor?run=toy-wgan-gp")

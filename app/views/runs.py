@@ -81,20 +81,22 @@ SORTS = {"new": ("latest activity", "updated", True), "name": ("name", "run", Fa
          "state": ("state", "state", False), "algo": ("algorithm", "algo", False), "data": ("data", "data", False),
          "progress": ("progress", "progress", True), "quality": ("quality (best first)", "quality", False),
          "speed": ("steps/s", "steps/s", True), "step": ("steps done", "step", True)}
+# Widths add up to 919 px: the table fits the main column of a 1,400-pixel window beside the sidebar (938 px),
+# links included (tests/test_browser.py).
 COLUMN_CONFIG = {
-    "state": st.column_config.TextColumn("state", width=80),
-    "run": st.column_config.LinkColumn("run (Monitor)", display_text=r"monitor\?run=(.*)", width=230,
+    "state": st.column_config.TextColumn("state", width=72),
+    "run": st.column_config.LinkColumn("run (Monitor)", display_text=r"monitor\?run=(.*)", width=190,
                                        help="opens the run on the Monitor page"),
     "algo": st.column_config.TextColumn("algo", width=70),
     "data": st.column_config.TextColumn("data", width=85),
     "progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0, format="percent",
-                                                width=90, help="generator steps done of the run's planned steps"),
+                                                width=80, help="generator steps done of the run's planned steps"),
     "estimate": st.column_config.LineChartColumn("W estimate", width=90, help="the critic's estimate over the run"),
     "sample": st.column_config.ImageColumn("sample", width=60, help="the latest sample"),
     "quality": st.column_config.NumberColumn("quality", format="%.4f", width=70,
                                              help="latest exact W1 (2-D data) or FID (images); lower is better"),
     "steps/s": st.column_config.NumberColumn("steps/s", format="%.1f", width=60),
-    "age": st.column_config.TextColumn("updated", width=80),
+    "age": st.column_config.TextColumn("updated", width=72),
     "compare": st.column_config.LinkColumn("", display_text="Compare", width=70,
                                            help="the runs started together with this one"),
 }
