@@ -1,6 +1,6 @@
 """The one place every training setting lives.
 
-`TrainConfig` is the CLI (`python -m trainer --batch-size 64`), the JSON on disk
+`TrainConfig` is the CLI (`python -m wgan_watch --batch-size 64`), the JSON on disk
 (`runs/<name>/config.json`) and the dashboard's start form. Each field's
 docstring is its help text. Fields left at None mean "the algorithm's (or the
 data's) default" and are filled in by `resolved()`, so `config.json` always

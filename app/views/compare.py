@@ -30,7 +30,7 @@ with st.expander("Start a matched trio (WGAN-GP, WGAN, vanilla GAN)", expanded=n
         else:
             st.query_params["cmp"] = names
             st.rerun()
-    st.code(f"python -m trainer demo --data {data}" + (f" --steps {steps}" if steps else "") + f" --seed {seed}",
+    st.code(f"python -m wgan_watch demo --data {data}" + (f" --steps {steps}" if steps else "") + f" --seed {seed}",
             language="bash")
 
 if not runs:

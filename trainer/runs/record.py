@@ -13,7 +13,7 @@
                 break
 
 The trainer's own loop writes through this class too, so the dashboard cannot
-tell a user's run from one of `python -m trainer`'s.
+tell a user's run from one of `python -m wgan_watch`'s.
 
 What a call costs: `log` checks its arguments and appends to a list; tensors stay
 where they are (no device sync per step) and are converted in one batch when the
