@@ -54,6 +54,20 @@ def feed(run: Path, stop: threading.Event, written: list, every_s: float = 1.0, 
         step += rows
 
 
+def browser_cpu_seconds() -> float:
+    """CPU seconds so far of every Chromium process on the machine (the pages' renderers and their browser)."""
+    total = 0.0
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            if b"chromium" in (d / "cmdline").read_bytes().split(b"\0")[0]:
+                total += cpu_seconds(int(d.name))
+        except (OSError, IndexError):
+            continue
+    return total
+
+
 def delays(written: list, seen: list) -> list[float]:
     """For each part written, seconds until the page first showed its last step (parts never shown: skipped)."""
     out = []
@@ -75,9 +89,9 @@ def watch(browser: Browser, url: str, run: Path, server_pid: int, viewers: int, 
         feeder = threading.Thread(target=feed, args=(run, stop, written), daemon=True)
         feeder.start()
         pages[0].page.wait_for_timeout(2 * LIVE_REFRESH_S * 1000)  # settle: every page refreshing
-        cpu0, t0, n0 = cpu_seconds(server_pid), time.time(), len(written)
+        cpu0, b0, t0, n0 = cpu_seconds(server_pid), browser_cpu_seconds(), time.time(), len(written)
         pages[0].page.wait_for_timeout(seconds * 1000)
-        cpu1, t1, n1 = cpu_seconds(server_pid), time.time(), len(written)
+        cpu1, b1, t1, n1 = cpu_seconds(server_pid), browser_cpu_seconds(), time.time(), len(written)
         pages[0].page.wait_for_timeout(2 * LIVE_REFRESH_S * 1000)  # the last parts reach the screens
         stop.set()
         feeder.join()
@@ -85,6 +99,7 @@ def watch(browser: Browser, url: str, run: Path, server_pid: int, viewers: int, 
         all_delays = [d for p in pages for d in delays(timed, p.page.evaluate("window.__seen"))]
     missed = viewers * len(timed) - len(all_delays)
     return {"viewers": viewers, "cpu_ms_per_s": (cpu1 - cpu0) / (t1 - t0) * 1000, "hidden": hidden,
+            "browser_cores": (b1 - b0) / (t1 - t0),
             "median": statistics.median(all_delays) if all_delays else float("nan"),
             "max": max(all_delays) if all_delays else float("nan"), "missed": missed, "parts": len(timed)}
 
@@ -112,12 +127,13 @@ def main() -> None:
     print(f"Viewers of a live run (a 100-row part every second; pages refresh every {LIVE_REFRESH_S:g} s): "
           f"Debian chromium headless, {platform.machine()}, {os.cpu_count()} cores, browser and server on them; "
           f"{args.seconds:g} s per count")
-    print("| viewers | server CPU (ms per s) | per viewer (ms per s) | new point on screen: median / max (s) | "
-          "parts missed | hidden pages |")
-    print("|---|---|---|---|---|---|")
+    print("| viewers | server CPU (ms per s) | per viewer (ms per s) | browser CPU (cores) | new point on screen: "
+          "median / max (s) | parts missed | hidden pages |")
+    print("|---|---|---|---|---|---|---|")
     for r in results:
         per = (r["cpu_ms_per_s"] - r["idle"]) / r["viewers"]
         print(f"| {r['viewers']} | {r['cpu_ms_per_s']:.0f} (idle {r['idle']:.0f}) | {per:.1f} | "
+              f"{r['browser_cores']:.2f} | "
               f"{r['median']:.2f} / {r['max']:.2f} | {r['missed']} of {r['viewers'] * r['parts']} | {r['hidden']} |")
 
 
