@@ -18,12 +18,13 @@ import streamlit as st
 
 from wgan_watch.runs import runfiles as rf
 from wgan_watch.runs.parts import read_table
-from wgan_watch.runs.summary import QUALITY_COLUMNS
+from wgan_watch.runs.summary import QUALITY_COLUMNS, Summary
 
 from . import load
 
 COLUMNS = ["run", "state", "algo", "data", "group", "progress", "step", "quality", "measure", "steps/s",
            "updated", "problem"]
+EXTRA_COLUMNS = ["of", "pid", "host", "state_raw", "has_summary", "study", "w"]
 STATE_ORDER = ("running", "starting", "stopping", "lost", "failed", "diverged", "stopped", "finished")
 
 
@@ -89,20 +90,9 @@ def _from_tables(run_dir: Path) -> dict:
         return hit[1]
     m = read_table(run_dir / "metrics", ("step", "elapsed", "w_estimate"))
     ev = read_table(run_dir / "evals", ("step",) + QUALITY_COLUMNS)
-    out = {"quality": None, "measure": None, "steps/s": None, "estimate": None}
-    for col in QUALITY_COLUMNS:
-        if col in ev and ev[col].notna().any():
-            out["quality"], out["measure"] = float(ev[col].dropna().iloc[-1]), col
-            break
-    if len(m) >= 2:
-        tail = m.tail(200)
-        dt = tail["elapsed"].iloc[-1] - tail["elapsed"].iloc[0]
-        out["steps/s"] = (tail["step"].iloc[-1] - tail["step"].iloc[0]) / dt if dt > 0 else None
-    w = m["w_estimate"].to_numpy(dtype=float) if len(m) else np.array([])
-    if np.isfinite(w).any():
-        from .series import downsample_indices
-
-        out["estimate"] = [float(v) for v in w[downsample_indices(w, 60)]]
+    d = Summary.from_tables(m, ev).as_dict()  # what the writer would have kept
+    out = {"quality": d["quality"], "measure": d["measure"], "steps/s": d["steps_per_s"],
+           "estimate": d["estimate"] or None}
     _FROM_TABLES[key[0]] = (key, out)
     return out
 
@@ -126,11 +116,13 @@ def table(root: Path) -> pd.DataFrame:
     if len(_ROWS) > 2 * len(names) + 1000:  # forget deleted runs (and other folders' runs) now and then
         keep = {os.path.join(base, n) for n in names}
         for cache in (_ROWS, _FROM_TABLES):
-            for k in [k for k in cache if k not in keep]:
+            for k in [k for k in list(cache) if k not in keep]:  # (list: other sessions' threads insert)
                 cache.pop(k, None)
-    df = pd.DataFrame(rows)
-    if not len(df):
+    if not rows:
         return pd.DataFrame(columns=COLUMNS)
+    # every column present even when no row has it (all folders unreadable, or none with a summary yet)
+    df = pd.DataFrame(rows)
+    df = df.reindex(columns=list(dict.fromkeys([*df.columns, *COLUMNS, *EXTRA_COLUMNS])))
     df["state"] = [_state(r) for r in rows]
     of = pd.to_numeric(df.get("of"), errors="coerce")
     df["progress"] = (pd.to_numeric(df["step"], errors="coerce") / of).clip(upper=1.0)
@@ -163,6 +155,11 @@ def pictures(root: Path, names: list[str]) -> dict[str, tuple[Optional[list], Op
                 spark = None
         out[n] = (spark or None, latest_sample(d))
     return out
+
+
+def number(v, fmt: str) -> str:
+    """A number as the table shows it; "—" where there is none (Streamlit would write None)."""
+    return fmt.format(v) if isinstance(v, (int, float)) and np.isfinite(v) else "—"
 
 
 def age(t) -> str:

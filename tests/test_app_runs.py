@@ -39,7 +39,7 @@ def test_a_recorders_summary_is_what_the_row_shows(runs):
         part.unlink()  # if the page read the tables, the row would lose its numbers
     at = runs_page()
     row = at.dataframe[0].value.iloc[0]
-    assert row["quality"] == 0.5 / 400 and row["progress"] == 1.0 and len(row["estimate"]) >= 30
+    assert row["quality"] == f"{0.5 / 400:.4f}" and row["progress"] == 1.0 and len(row["estimate"]) >= 30
 
 
 def test_states_are_words_and_missing_values_are_not_none(runs):
@@ -50,7 +50,9 @@ def test_states_are_words_and_missing_values_are_not_none(runs):
     df = runs_page().dataframe[0].value
     assert set(df["state"]) == {"finished", "starting"}
     row = df[df["run"] == "monitor?run=starting"].iloc[0]
-    assert row["algo"] == "—" and row["data"] == "—"
+    assert row["algo"] == "—" and row["data"] == "—" and row["quality"] == "—" and row["steps/s"] == "—"
+    assert row["compare"] == ""  # a blank cell, not a grey "None" (no group to compare with)
+    assert not any(v is None for v in df.drop(columns=["estimate", "sample"]).to_numpy().ravel())
 
 
 def test_search_filters_sort_and_pages(runs):
@@ -85,3 +87,40 @@ def test_a_failed_run_and_a_malformed_folder_say_what_is_wrong(runs):
     assert "`junk` (unreadable)" in warnings
     assert set(shown(at)) == {"failed-at-start", "junk"}
     json.dumps(list(at.dataframe[0].value.columns))  # the table itself rendered
+
+
+def test_only_unreadable_folders_are_rows_that_say_so(runs):
+    for name in ("junk-a", "junk-b"):
+        (runs / name).mkdir()
+        (runs / name / "status.json").write_text("{not json")
+    at = runs_page()
+    assert set(shown(at)) == {"junk-a", "junk-b"}
+    assert "`junk-a` (unreadable)" in "\n".join(w.value for w in at.warning)
+
+
+def test_the_sparkline_spans_the_whole_run_and_a_resume_keeps_its_quality(runs):
+    """100,000 steps in 200 flushes: the sparkline still starts near step 1 and is evenly spaced; a resume
+    from a checkpoint rebuilds the summary from the tables (quality kept, history not lost)."""
+    import numpy as np
+
+    run = runs / "long"
+    with Recorder(run, algo="wgan-gp", data="toy", steps=100_000, flush_secs=1e9) as rec:
+        for s in range(1, 100_001):
+            rec.log(s, w_estimate=1.0 + 1.0 / s)
+            if s % 500 == 0:
+                rec.flush()
+            if s % 25_000 == 0:
+                rec.evaluate(s, w1_exact=np.float32(0.25))  # numpy numbers count, as rec.evaluate takes them
+    summary = rf.read_json(run / "status.json")["summary"]
+    steps = summary["spark_steps"]
+    assert steps[0] <= 1000 and steps[-1] == 100_000 and len(steps) <= 122
+    gaps = np.diff(steps[:-1])
+    assert gaps.min() == gaps.max()  # evenly spaced in steps
+    assert summary["quality"] == 0.25
+    with Recorder(run, resume=True) as rec:
+        rec.rewind(60_000)
+        rec.log(60_001, w_estimate=2.0)
+    summary = rf.read_json(run / "status.json")["summary"]
+    assert summary["quality"] == 0.25 and summary["measure"] == "w1_exact"  # from the evaluation at 50,000
+    assert summary["spark_steps"][0] <= 1000 and summary["spark_steps"][-1] == 60_001
+    assert summary["w_estimate"] == 2.0

@@ -129,8 +129,8 @@ class Recorder(SampleWriter):
         d = self.run_dir
         if resume:
             rf.clear_served_control(d)  # the stop that ended the last process is not for this one
-            self._summary = Summary((rf.read_json(d / "status.json") or {}).get("summary"))
             last = rf.read_metrics(d)
+            self._summary = Summary.from_tables(last, rf.read_evals(d))  # the whole run's, not only what follows
             if len(last):
                 self._last_step = self._rewind_at = int(last["step"].iloc[-1])
                 self._elapsed0 = float(np.nan_to_num(last["elapsed"].iloc[-1]))
@@ -161,7 +161,7 @@ class Recorder(SampleWriter):
         if self.writes:
             self._metrics.merge(keep_through_step=step)
             self._evals.merge(keep_through_step=step)
-        self._summary = Summary(self._summary.as_dict(), through_step=step)
+            self._summary = Summary.from_tables(rf.read_metrics(self.run_dir), rf.read_evals(self.run_dir))
         self._last_step = self._last_eval = step
         self._rewind_at = None
 
