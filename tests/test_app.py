@@ -74,7 +74,7 @@ def test_runs_table_shows_every_run_and_lost_state(runs):
     assert set(df.index) == {"monitor?run=a", "monitor?run=b"}
     a, b = df.loc["monitor?run=a"], df.loc["monitor?run=b"]
     assert b["state"] == "lost" and a["progress"] == 1.0
-    assert a["sample"].startswith("data:image/png;base64,") and len(a["estimate"]) > 10 and a["quality"] > 0
+    assert a["sample"].startswith("data:image/png;base64,") and len(a["estimate"]) > 10 and float(a["quality"]) > 0
 
 
 def test_monitor_draws_estimate_quality_and_samples(runs):

@@ -46,9 +46,10 @@ def runs_table() -> None:
         "state": shown["state"], "run": [f"monitor?run={n}" for n in shown["run"]],
         "algo": shown["algo"].fillna("—"), "data": shown["data"].fillna("—"), "progress": shown["progress"],
         "estimate": [pics[n][0] for n in shown["run"]], "sample": [pics[n][1] for n in shown["run"]],
-        "quality": shown["quality"], "steps/s": shown["steps/s"],
+        "quality": [rt.number(v, "{:.4f}") for v in shown["quality"]],
+        "steps/s": [rt.number(v, "{:.1f}") for v in shown["steps/s"]],
         "age": [rt.age(t) for t in shown["updated"]],
-        "compare": [f"compare?group={g}" if isinstance(g, str) else None for g in shown["group"]]})
+        "compare": [f"compare?group={g}" if isinstance(g, str) else "" for g in shown["group"]]})  # "": blank
     st.dataframe(view, hide_index=True, width="stretch", row_height=48, column_config=COLUMN_CONFIG)
     problems = shown[shown["problem"].fillna("").astype(bool)]
     for _, r in problems.iterrows():  # why a run failed, or what is wrong with a folder: said in words
@@ -93,9 +94,9 @@ COLUMN_CONFIG = {
                                                 width=80, help="generator steps done of the run's planned steps"),
     "estimate": st.column_config.LineChartColumn("W estimate", width=90, help="the critic's estimate over the run"),
     "sample": st.column_config.ImageColumn("sample", width=60, help="the latest sample"),
-    "quality": st.column_config.NumberColumn("quality", format="%.4f", width=70,
-                                             help="latest exact W1 (2-D data) or FID (images); lower is better"),
-    "steps/s": st.column_config.NumberColumn("steps/s", format="%.1f", width=60),
+    "quality": st.column_config.TextColumn("quality", width=70,
+                                           help="latest exact W1 (2-D data) or FID (images); lower is better"),
+    "steps/s": st.column_config.TextColumn("steps/s", width=60),
     "age": st.column_config.TextColumn("updated", width=72),
     "compare": st.column_config.LinkColumn("", display_text="Compare", width=70,
                                            help="the runs started together with this one"),
