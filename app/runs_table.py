@@ -17,8 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from wgan_watch.runs import runfiles as rf
-from wgan_watch.runs.parts import read_table
-from wgan_watch.runs.summary import QUALITY_COLUMNS, Summary
+from wgan_watch.runs.summary import Summary
 
 from . import load
 
@@ -28,9 +27,10 @@ EXTRA_COLUMNS = ["of", "pid", "host", "state_raw", "has_summary", "study", "w"]
 STATE_ORDER = ("running", "starting", "stopping", "lost", "failed", "diverged", "stopped", "finished")
 
 
-# One row per run folder, kept until its config.json or status.json changes: {path: ((mtimes), row)}.
-# A plain dict, not st.cache_*: hashing the arguments of 10,000 cached calls cost 2 s per visit (200 us each).
-_ROWS: dict[str, tuple[tuple, dict]] = {}
+# One row per run folder, kept until its config.json or status.json changes; what a run without a summary shows,
+# until its tables change.
+_ROWS = load.KeyedCache()
+_FROM_TABLES = load.KeyedCache()
 
 
 def _mtimes(d: str) -> tuple:
@@ -43,16 +43,6 @@ def _mtimes(d: str) -> tuple:
         except OSError:
             out.append(None)
     return tuple(out)
-
-
-def _cached_row(d: str) -> dict:
-    key = _mtimes(d)
-    hit = _ROWS.get(d)
-    if hit is not None and hit[0] == key:
-        return hit[1]
-    row = _row(Path(d))
-    _ROWS[d] = (key, row)
-    return row
 
 
 def _row(d: Path) -> dict:
@@ -79,22 +69,15 @@ def _row(d: Path) -> dict:
     return row
 
 
-_FROM_TABLES: dict[str, tuple[tuple, dict]] = {}
-
-
 def _from_tables(run_dir: Path) -> dict:
     """What a run without a summary shows, read from its tables (once per change of them)."""
+    def make() -> dict:
+        d = Summary.of_run(run_dir).as_dict()  # what the writer would have kept
+        return {"quality": d["quality"], "measure": d["measure"], "steps/s": d["steps_per_s"],
+                "estimate": d["estimate"] or None}
+
     key = load.run_key(run_dir)
-    hit = _FROM_TABLES.get(key[0])
-    if hit is not None and hit[0] == key:
-        return hit[1]
-    m = read_table(run_dir / "metrics", ("step", "elapsed", "w_estimate"))
-    ev = read_table(run_dir / "evals", ("step",) + QUALITY_COLUMNS)
-    d = Summary.from_tables(m, ev).as_dict()  # what the writer would have kept
-    out = {"quality": d["quality"], "measure": d["measure"], "steps/s": d["steps_per_s"],
-           "estimate": d["estimate"] or None}
-    _FROM_TABLES[key[0]] = (key, out)
-    return out
+    return _FROM_TABLES.get(key[0], key, make)
 
 
 def table(root: Path) -> pd.DataFrame:
@@ -104,7 +87,8 @@ def table(root: Path) -> pd.DataFrame:
     base = str(root)
     for name in names:
         try:
-            row = dict(_cached_row(os.path.join(base, name)))
+            d = os.path.join(base, name)
+            row = dict(_ROWS.get(d, _mtimes(d), lambda d=d: _row(Path(d))))
         except Exception as e:  # noqa: BLE001 - a folder changing under us, or a file that is not JSON
             row = {"run": name, "state_raw": "unreadable", "problem": f"{type(e).__name__}: {e}"[:200]}
         if not row.get("has_summary", True):
@@ -115,9 +99,8 @@ def table(root: Path) -> pd.DataFrame:
         rows.append(row)
     if len(_ROWS) > 2 * len(names) + 1000:  # forget deleted runs (and other folders' runs) now and then
         keep = {os.path.join(base, n) for n in names}
-        for cache in (_ROWS, _FROM_TABLES):
-            for k in [k for k in list(cache) if k not in keep]:  # (list: other sessions' threads insert)
-                cache.pop(k, None)
+        _ROWS.keep_only(keep)
+        _FROM_TABLES.keep_only(keep)
     if not rows:
         return pd.DataFrame(columns=COLUMNS)
     # every column present even when no row has it (all folders unreadable, or none with a summary yet)

@@ -16,6 +16,7 @@ from wgan_watch.advice.estimate_trend import estimate_at
 from wgan_watch.advice.quality_trend import quality_column
 from wgan_watch.runs import runfiles as rf
 from wgan_watch.runs.parts import read_table
+from wgan_watch.runs.summary import METRIC_NEEDS
 from wgan_watch.study.analysis import RunResult
 from wgan_watch.study.design import Design
 
@@ -41,10 +42,9 @@ def design(root: Path, name: str) -> Optional[Design]:
         return None
 
 
-# Each run's record, kept until its files or its state change: {run folder: (key, (record, measure))}. A plain
-# dict, and the tables read only on a change: a refresh of a 72-run study reads nothing that did not change.
-_RECORDS: dict[str, tuple[tuple, tuple[RunResult, str]]] = {}
-METRIC_NEEDS = ("step", "elapsed", "w_estimate")
+# Each run's record, kept until its files or its state change, the tables read only then: a refresh of a
+# 72-run study reads nothing that did not change.
+_RECORDS = load.KeyedCache()
 
 
 def _record(key: tuple, _cfg: dict, _state: str, _m: pd.DataFrame, _ev: pd.DataFrame) -> tuple[RunResult, str]:
@@ -73,11 +73,8 @@ def results(root: Path, names: list[str]) -> tuple[list[RunResult], str]:
         d = rf.resolve_run(root, n)
         state = load.status(d)["effective_state"]
         key = (*load.run_key(d), state)
-        hit = _RECORDS.get(key[0])
-        if hit is None or hit[0] != key:
-            m = read_table(d / "metrics", METRIC_NEEDS)  # not load.metrics: no page's cache of whole tables
-            hit = _RECORDS[key[0]] = (key, _record(key, load.config(d) or {}, state, m, rf.read_evals(d)))
-        record, col = hit[1]
+        record, col = _RECORDS.get(key[0], key, lambda: _record(
+            key, load.config(d) or {}, state, read_table(d / "metrics", METRIC_NEEDS), rf.read_evals(d)))
         out.append(record)
         measures.append(col)
     measure = max(set(measures), key=measures.count) if measures else ""

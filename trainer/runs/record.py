@@ -94,7 +94,7 @@ class Recorder(SampleWriter):
         self._last_flush = self._t0
         self._elapsed0 = 0.0
         self._wall_clock = False
-        self._summary = Summary()
+        self._summary: Optional[Summary] = Summary()  # None: to be rebuilt from the tables (a resume, a rewind)
         if not writes:
             return
         self._open(resume, config_json, dict(algo=algo, data=data, steps=steps, group=group, config=config))
@@ -130,7 +130,7 @@ class Recorder(SampleWriter):
         if resume:
             rf.clear_served_control(d)  # the stop that ended the last process is not for this one
             last = rf.read_metrics(d)
-            self._summary = Summary.from_tables(last, rf.read_evals(d))  # the whole run's, not only what follows
+            self._summary = None  # the whole run's, rebuilt from its tables when first needed (after a rewind)
             if len(last):
                 self._last_step = self._rewind_at = int(last["step"].iloc[-1])
                 self._elapsed0 = float(np.nan_to_num(last["elapsed"].iloc[-1]))
@@ -161,7 +161,7 @@ class Recorder(SampleWriter):
         if self.writes:
             self._metrics.merge(keep_through_step=step)
             self._evals.merge(keep_through_step=step)
-            self._summary = Summary.from_tables(rf.read_metrics(self.run_dir), rf.read_evals(self.run_dir))
+            self._summary = None
         self._last_step = self._last_eval = step
         self._rewind_at = None
 
@@ -243,6 +243,7 @@ class Recorder(SampleWriter):
                 self._metrics.write(df[df["step"] <= step])
             raise Diverged(f"{col} became {val} at step {step}; the last good checkpoint is kept")
         if self.writes:
+            summary = self._current_summary()  # (before the write: the rebuild must not count these rows)
             self._metrics.write(df)
             extra = {}
             if bad is not None and self.diverged_at is None:
@@ -250,8 +251,8 @@ class Recorder(SampleWriter):
                 self._diverged = f"{bad[1]} became {bad[2]} at step {bad[0]}"
                 extra = {"diverged_at": bad[0], "message": self._diverged}
             w = df["w_estimate"].to_numpy(np.float64) if "w_estimate" in df else None
-            self._summary.add_metrics(df["step"].to_numpy(), df["elapsed"].to_numpy(np.float64), w)
-            rf.write_status(self.run_dir, step=int(df["step"].iloc[-1]), summary=self._summary.as_dict(), **extra)
+            summary.add_metrics(df["step"].to_numpy(), df["elapsed"].to_numpy(np.float64), w)
+            rf.write_status(self.run_dir, step=int(df["step"].iloc[-1]), summary=summary.as_dict(), **extra)
         return df
 
     # --- evaluations and samples -----------------------------------------------------------
@@ -271,8 +272,15 @@ class Recorder(SampleWriter):
         if self.writes:
             if self.auto_flush:
                 self.flush()  # the metrics up to this step first: a chart shows the evaluation with them
+            summary = self._current_summary()
             self._evals.write(pd.DataFrame([{"step": step, "time": wall_time or time.time(), **row}]))
-            self._summary.add_evaluation(row)
+            summary.add_evaluation(row)
+
+    def _current_summary(self) -> Summary:
+        """The Runs page's row; after a resume or a rewind, rebuilt once from the tables as they stand."""
+        if self._summary is None:
+            self._summary = Summary.of_run(self.run_dir)
+        return self._summary
 
     # --- status and stopping -------------------------------------------------------------
 
@@ -303,7 +311,7 @@ class Recorder(SampleWriter):
             try:
                 state = state or ("stopped" if self.stopped else "finished")
                 rf.write_status(self.run_dir, state=state, message=message or self._diverged,
-                                summary=self._summary.as_dict(), **fields)
+                                summary=self._current_summary().as_dict(), **fields)
             except OSError:  # the disk may be full: the caller's exception or log says what happened
                 if state != "failed":
                     raise

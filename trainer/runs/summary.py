@@ -13,13 +13,18 @@ is summarised from its tables by the page, once per change of its files.
 from __future__ import annotations
 
 import math
+import os
+from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
 import pandas as pd
 
+from .parts import read_table
+from .runfiles import QUALITY_COLUMNS
+
 SPARK_POINTS = 60
-QUALITY_COLUMNS = ("w1_exact", "fid")
+METRIC_NEEDS = ("step", "elapsed", "w_estimate")
 RATE_ROWS = 200  # steps/s over the latest rows (a resumed run's first flush is not its whole history)
 
 
@@ -58,6 +63,13 @@ class Summary:
                 s.quality, s.measure = float(evals[col].dropna().iloc[-1]), col
                 break
         return s
+
+    @classmethod
+    def of_run(cls, run_dir: str | os.PathLike) -> "Summary":
+        """from_tables on a run folder, reading only the columns a summary needs."""
+        d = Path(run_dir)
+        return cls.from_tables(read_table(d / "metrics", METRIC_NEEDS),
+                               read_table(d / "evals", ("step",) + QUALITY_COLUMNS))
 
     @staticmethod
     def _rate(steps: np.ndarray, elapsed: np.ndarray) -> Optional[float]:
