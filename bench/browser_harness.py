@@ -150,6 +150,14 @@ class Browser:
             every = p.wait_all_drawn()
             return {"chart": chart, "every": max(every, chart), "http": p.counters["http"], "ws": p.counters["ws"]}
 
+    def fresh_then_reloaded(self, url: str, shown) -> tuple[float, float]:
+        """`shown(live_page)` (seconds from the navigation's start to what it waits for) in a fresh context, then
+        after a reload in that context (the browser's cache warm, as for a user coming back)."""
+        with self.page(url, viewport=(1400, 1000)) as p:
+            fresh = shown(p)
+            p.page.goto(url, wait_until="commit")  # (the init script records the new page's charts afresh)
+            return fresh, shown(p)
+
     def load_tensorboard(self, logdir: Path, tag: str = "w_estimate") -> float | None:
         """Seconds from navigation until TensorBoard's line for `tag` is on screen, on a cold load (its own server).
 

@@ -81,10 +81,7 @@ def visit(browser: Browser, url: str, image: bool) -> tuple[float, float]:
         p.page.locator(".js-plotly-plot").first.wait_for(timeout=300_000)
         return p.wait_all_drawn()
 
-    with browser.page(url, viewport=(1400, 1000)) as p:
-        fresh = shown(p)
-        p.page.goto(url, wait_until="commit")  # (the init script records the new page's charts afresh)
-        return fresh, shown(p)
+    return browser.fresh_then_reloaded(url, shown)
 
 
 def main() -> None:

@@ -73,18 +73,15 @@ def visit(browser: Browser, url: str, n: int) -> tuple[float, float]:
     """Seconds from navigation until the table says it shows n runs and its grid is drawn (n = 0: until the
     empty folder's "No runs yet", the page's floor: the same server and browser, nothing to read): in a fresh
     browser context (nothing cached), then reloaded in it (the browser's cache warm, as for a returning user)."""
-    def shown(page) -> float:
+    def shown(p) -> float:
         if n == 0:
-            page.get_by_text("No runs yet", exact=False).first.wait_for(timeout=300_000)
+            p.page.get_by_text("No runs yet", exact=False).first.wait_for(timeout=300_000)
         else:
-            page.get_by_text(f"of {n:,} runs", exact=False).first.wait_for(timeout=300_000)
-            page.locator('[data-testid="stDataFrame"] canvas').first.wait_for(timeout=60_000)
-        return page.evaluate("performance.now()") / 1000  # from the navigation's start, the page's own clock
+            p.page.get_by_text(f"of {n:,} runs", exact=False).first.wait_for(timeout=300_000)
+            p.page.locator('[data-testid="stDataFrame"] canvas').first.wait_for(timeout=60_000)
+        return p.page.evaluate("performance.now()") / 1000  # from the navigation's start, the page's own clock
 
-    with browser.page(url + "/", viewport=(1400, 1000)) as p:
-        fresh = shown(p.page)
-        p.page.goto(url + "/", wait_until="commit")
-        return fresh, shown(p.page)
+    return browser.fresh_then_reloaded(url + "/", shown)
 
 
 def measure(root: Path, n: int, repeat: int, browser: Browser) -> tuple[float, list[float], list[float]]:
