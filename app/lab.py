@@ -7,13 +7,18 @@ trains, so any step shown may vanish (FileNotFoundError), and a file the lab can
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from wgan_watch.runs import generator_files as gf
+from wgan_watch.runs import runfiles as rf
 
 from . import latents as L
+from . import load
+from . import toy_image as T
 from .onnx_generator import Generator, GeneratorError, open_generator
 
 GRID_SEEDS = 8  # samples moved together, so a direction's effect shows across several
@@ -52,6 +57,38 @@ def _directions(run_dir: str, step: int, mtime_ns: int, method: str, k: int,
 def directions(run_dir: Path, step: int, method: str, k: int, latent_dim: int) -> tuple[np.ndarray, bool]:
     """(k directions as rows, whether they are the ones asked for)."""
     return _directions(str(run_dir), step, export_mtime(run_dir, step), method, k, latent_dim)
+
+
+TOY_POINTS = 512  # generated points moved together on a toy run
+
+
+def nearest_sample(run_dir: Path, step: int) -> Optional[Path]:
+    """The toy run's saved sample (real points, generated points, critic grid) at or before this step, else the
+    first; None when the run saved none."""
+    files = rf.step_files(Path(run_dir) / "samples", "parquet")
+    before = [p for s, p in files if s <= step] or [p for _, p in files]
+    return before[-1] if before else None
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _toy_canvas(sample: str, mtime_ns: int) -> Optional[T.ToyCanvas]:
+    df = load.toy_sample(Path(sample))
+    return None if df is None else T.toy_canvas(df[df["kind"] != "fake"])
+
+
+def toy_points_png(run_dir: Path, step: int, points: np.ndarray) -> tuple[bytes, Optional[T.ToyCanvas]]:
+    """The moved points over the real ones and the critic's heatmap from the saved sample nearest this step
+    (the still part drawn once per sample file); (PNG, the canvas used, None when the run saved no sample)."""
+    sample, canvas = nearest_sample(run_dir, step), None
+    if sample is not None:
+        try:
+            canvas = _toy_canvas(str(sample), sample.stat().st_mtime_ns)
+        except OSError:  # replaced by the trainer meanwhile
+            canvas = None
+    if canvas is None:  # the points alone, on their own square
+        canvas = T.toy_canvas(pd.DataFrame({"kind": "fake", "x": points[:, 0], "y": points[:, 1]}))
+        return T.toy_png(canvas, points), None
+    return T.toy_png(canvas, points), canvas
 
 
 def image_grid_png(G: Generator, z: np.ndarray, ncol: int, scale: int = 3) -> bytes:

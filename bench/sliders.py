@@ -4,8 +4,8 @@ the floor. Every generator runs through onnxruntime from its ONNX export, as the
     python -m bench.sliders [--moves 20] [--repeat 2]
 
 Headless Chromium (Debian's, through Playwright) moves a slider with the keyboard (ArrowRight /
-ArrowLeft, one 0.1 step) and times from the keydown to the new image loaded in the page (or, on a
-toy run, the new scatter drawn). The floor: a page with one slider and one image (bench/slider_floor.py),
+ArrowLeft, one 0.1 step) and times from the keydown to the new image loaded in the page (on a toy run
+too: the moved points are drawn over the critic's heatmap as one picture). The floor: a page with one slider and one image (bench/slider_floor.py),
 in the same run, alternating. Also the interpolation strip and GIF (new frames count) and the walk GIF.
 """
 
@@ -14,10 +14,8 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -30,8 +28,6 @@ from bench.browser_harness import Browser, Server  # noqa: E402
 KEYDOWN = "window.__kd = 0; document.addEventListener('keydown', () => { window.__kd = performance.now(); }, true);"
 NEW_IMAGE = """old => { const i = document.querySelector("[data-testid='stImage'] img");
   return i && i.src !== old && i.complete && i.naturalWidth > 0 ? performance.now() - window.__kd : null; }"""
-NEW_PLOT = """n => { const d = Object.values(window.__drawn || {}).filter(d => d.names.includes(n) && d.t > window.__kd);
-  return d.length ? Math.min(...d.map(d => d.t)) - window.__kd : null; }"""
 
 
 def make_runs(root: Path) -> dict[str, str]:
@@ -51,12 +47,12 @@ def make_runs(root: Path) -> dict[str, str]:
     return out
 
 
-def slider_moves(browser: Browser, url: str, moves: int, plot: str | None = None) -> list[float]:
+def slider_moves(browser: Browser, url: str, moves: int) -> list[float]:
     """Milliseconds from each keydown on the first latent slider to the new picture."""
     times = []
     with browser.page(url) as p:
         page = p.page
-        page.wait_for_selector("[data-testid='stImage'] img" if plot is None else ".js-plotly-plot", timeout=120_000)
+        page.wait_for_selector("[data-testid='stImage'] img", timeout=120_000)
         page.wait_for_timeout(2000)
         page.evaluate(KEYDOWN)
         # the first slider: the floor's only one, or the lab's "direction 1" (one snapshot: no step slider)
@@ -64,8 +60,7 @@ def slider_moves(browser: Browser, url: str, moves: int, plot: str | None = None
         for i in range(moves):
             old = page.evaluate("() => (document.querySelector(\"[data-testid='stImage'] img\") || {}).src")
             page.keyboard.press("ArrowRight" if (i // 10) % 2 == 0 else "ArrowLeft")
-            js, arg = (NEW_IMAGE, old) if plot is None else (NEW_PLOT, plot)
-            times.append(page.wait_for_function(js, arg=arg, timeout=60_000, polling="raf").json_value())
+            times.append(page.wait_for_function(NEW_IMAGE, arg=old, timeout=60_000, polling="raf").json_value())
             page.wait_for_timeout(300)
     return times
 
@@ -105,7 +100,7 @@ def main() -> None:
     runs.mkdir()
     names = make_runs(runs)
     res: dict[str, list[float]] = {"floor: one slider, one image": [], "latent lab, digits": [],
-                                   "latent lab, 64x64 DCGAN": [], "latent lab, gaussians8 (scatter)": []}
+                                   "latent lab, 64x64 DCGAN": [], "latent lab, gaussians8 (points over the critic)": []}
     with Server([str(ROOT / "app" / "main.py"), "--", "--runs-dir", str(runs)]) as lab, \
             Server([str(ROOT / "bench" / "slider_floor.py")]) as floor, Browser() as browser:
         for _ in range(args.repeat):
@@ -116,8 +111,8 @@ def main() -> None:
                                                            args.moves)
             res.setdefault("interpolation strip and GIF, digits (10/16 frames)", []).extend(
                 interpolation_times(browser, lab.url + f"/latent?run={names['digits']}", max(4, args.moves // 4)))
-            res["latent lab, gaussians8 (scatter)"] += slider_moves(
-                browser, lab.url + f"/latent?run={names['gaussians8']}", args.moves, plot="generated (moved)")
+            res["latent lab, gaussians8 (points over the critic)"] += slider_moves(
+                browser, lab.url + f"/latent?run={names['gaussians8']}", args.moves)
     print(f"Slider to new picture in headless Chromium: {platform.machine()}, {os.cpu_count()} cores, "
           f"{args.repeat} x {args.moves} keyboard moves each, milliseconds")
     print("| page | p50 | p95 | max |")

@@ -1,7 +1,9 @@
 """AppTest of the latent lab on runs with real generator snapshots."""
 
+import base64
 import io
 
+import numpy as np
 import pytest
 from PIL import Image
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
@@ -88,13 +90,27 @@ def test_a_link_reproduces_the_screen(runs):
     assert "ort.InferenceSession(" in code and "['ganspace']" in code and "range(11, 19)" in code
 
 
-def test_toy_runs_draw_points_and_path(runs):
+def _pixels(url: str) -> np.ndarray:
+    assert url.startswith("data:image/png;base64,")
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB"))
+
+
+def test_toy_runs_draw_points_over_the_critic_and_the_path(runs):
     write_generator_run(runs, "t", data="gaussians8")
     at = lab(run="t")
     import json
 
+    # the sliders' view: one picture (moved points in orange over the real points and the critic's heatmap)
+    first = image_urls(at)[0]
+    orange = (np.abs(_pixels(first).astype(int) - (255, 127, 14)).sum(axis=-1) < 30).sum()
+    assert orange > 50
+    assert "512 generated points" in at.get("image")[0].proto.imgs[0].caption
+    assert "critic's D(x)" in at.get("image")[0].proto.imgs[0].caption
+    at.slider(key="lab_sefa_0").set_value(3.0).run()
+    assert image_urls(at)[0] != first
+    # the interpolation path stays a chart (hover, zoom), over the same background
     names = [t.get("name") for pc in at.get("plotly_chart") for t in json.loads(pc.proto.spec)["data"]]
-    assert "generated (moved)" in names and "slerp path" in names and "critic D(x)" in names
+    assert "slerp path" in names and "critic D(x)" in names
 
 
 def test_no_snapshots_says_so(runs):

@@ -105,12 +105,14 @@ def sliders() -> None:
     st.button("Link to this view", icon=":material/link:", help="put the sliders' values into the URL",
               on_click=link_now, args=(method, len(dirs)))
     if toy:
-        z = latents.move(latents.seed_latents(range(state.seed, state.seed + 512), G.latent_dim), dirs, amounts)
-        pts = G(z)
-        fig = _toy_background(step)
-        fig.add_trace(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name="generated (moved)",
-                                   marker=dict(size=4, color="#ff7f0e")))
-        st.plotly_chart(fig, key="lab_points")
+        z = latents.move(latents.seed_latents(range(state.seed, state.seed + lab.TOY_POINTS), G.latent_dim), dirs,
+                         amounts)
+        png, canvas = lab.toy_points_png(run_dir, step, G(z))
+        behind = ("grey: real points; behind them the critic's D(x) from the nearest saved sample (red high, "
+                  "blue low)" if canvas and canvas.has_critic else "grey: real points" if canvas else
+                  "this run saved no sample to draw the real points from")
+        st.image(thumbs.data_uri(png), caption=f"orange: {lab.TOY_POINTS} generated points (seeds {state.seed}–"
+                 f"{state.seed + lab.TOY_POINTS - 1}) moved together, snapshot step {step}; {behind}")
     else:
         z = latents.move(latents.seed_latents(range(state.seed, state.seed + lab.GRID_SEEDS), G.latent_dim), dirs,
                          amounts)
@@ -119,15 +121,14 @@ def sliders() -> None:
     # the code only on request: a highlighted code block redrawn at every slider move costs the browser more
     # than the new image does (python -m bench.sliders)
     if st.toggle("Copy as Python", key="lab_code", help="the lines that regenerate this image"):
-        n = 512 if toy else lab.GRID_SEEDS
+        n = lab.TOY_POINTS if toy else lab.GRID_SEEDS
         st.code(lab.python_snippet(run_dir, step, state.seed, method, amounts, n), language="python")
 
 
 def _toy_background(at_step: int) -> go.Figure:
     """Real points and the critic's heatmap from the saved sample nearest this step."""
-    files = rf.step_files(run_dir / "samples", "parquet")
-    before = [p for s, p in files if s <= at_step] or [p for _, p in files]
-    df = load.toy_sample(before[-1]) if before else None
+    sample = lab.nearest_sample(run_dir, at_step)
+    df = load.toy_sample(sample) if sample else None
     if df is None:
         return go.Figure(layout=dict(height=480, yaxis=dict(scaleanchor="x")))
     return charts.toy_samples_figure(df[df["kind"] != "fake"], "")

@@ -1,0 +1,109 @@
+"""The Latent lab's toy view as a picture: the critic's heatmap and the real points drawn once per snapshot, the
+moved generated points drawn on a copy at every slider move.
+
+Why a picture and not the Plotly chart the other pages use: a slider move redrew the whole figure (heatmap,
+real points, moved points) in the browser, 196 ms p95 on gaussians8 (`python -m bench.sliders`); swapping one
+PNG costs what the digits grid costs. Pure numpy and Pillow: no Streamlit, no torch.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from PIL import Image, ImageDraw
+
+SIZE = 480  # pixels a side, the height of the toy charts elsewhere
+# a diverging map like Plotly's RdBu_r (low blue, middle pale, high red), blended at 75% over white as there
+_STOPS = np.array([0.0, 0.5, 1.0])
+_COLORS = np.array([[33, 102, 172], [247, 247, 247], [178, 24, 43]], dtype=float)
+_OPACITY = 0.75
+REAL = (0, 0, 0, 90)          # translucent black, as on the other pages' charts
+GENERATED = (255, 127, 14, 255)  # Plotly's orange: the generated points everywhere in the dashboard
+
+
+@dataclass(frozen=True)
+class ToyCanvas:
+    """The still part of the picture, and the square of data coordinates it shows."""
+
+    pixels: np.ndarray  # (SIZE, SIZE, 3) uint8, row 0 at the top (largest y)
+    lo: float
+    hi: float
+    has_critic: bool
+
+    def to_pixels(self, pts: np.ndarray) -> np.ndarray:
+        return _to_pixels(pts, self.lo, self.hi, self.pixels.shape[0])
+
+
+def _to_pixels(pts: np.ndarray, lo: float, hi: float, size: int) -> np.ndarray:
+    """(n, 2) data points -> (n, 2) pixel columns and rows (row 0 at the top)."""
+    scale = (size - 1) / (hi - lo)
+    pts = np.asarray(pts, dtype=float).reshape(-1, 2)
+    return np.c_[(pts[:, 0] - lo) * scale, (hi - pts[:, 1]) * scale]
+
+
+def _span(df: pd.DataFrame) -> tuple[float, float]:
+    """A square around the map and the real points, as toy_samples_figure chooses it."""
+    xy = df[["x", "y"]].to_numpy(float)
+    reach = float(np.nanmax(np.abs(xy))) if len(xy) else 1.0
+    pts = xy[df["kind"].isin(["real", "fake"]).to_numpy()]
+    if len(pts):
+        reach = min(reach, 3 * float(np.nanmax(np.abs(pts))))
+    reach = reach if np.isfinite(reach) and reach > 0 else 1.0
+    return -1.05 * reach, 1.05 * reach
+
+
+def _heatmap(grid: pd.DataFrame, lo: float, hi: float, size: int) -> np.ndarray:
+    """(size, size, 3) the critic's value on its grid, nearest cell per pixel, white outside the grid."""
+    piv = grid.pivot_table(index="y", columns="x", values="value")
+    xs, ys, z = piv.columns.to_numpy(float), piv.index.to_numpy(float), piv.to_numpy(float)
+    out = np.full((size, size, 3), 255.0)
+    if z.size == 0 or not np.isfinite(z).any():
+        return out.astype(np.uint8)
+    centers = lo + (np.arange(size) + 0.5) * (hi - lo) / size
+    col = np.clip(np.searchsorted((xs[1:] + xs[:-1]) / 2, centers), 0, len(xs) - 1)
+    row = np.clip(np.searchsorted((ys[1:] + ys[:-1]) / 2, centers[::-1]), 0, len(ys) - 1)  # top row: largest y
+    half_x = (xs[-1] - xs[0]) / max(len(xs) - 1, 1) / 2
+    half_y = (ys[-1] - ys[0]) / max(len(ys) - 1, 1) / 2
+    inside = ((centers[::-1] >= ys[0] - half_y) & (centers[::-1] <= ys[-1] + half_y))[:, None] & \
+             ((centers >= xs[0] - half_x) & (centers <= xs[-1] + half_x))[None, :]
+    vmin, vmax = np.nanmin(z), np.nanmax(z)
+    t = (z - vmin) / (vmax - vmin) if vmax > vmin else np.full_like(z, 0.5)
+    rgb = np.stack([np.interp(t, _STOPS, _COLORS[:, c]) for c in range(3)], axis=-1)
+    rgb = _OPACITY * rgb + (1 - _OPACITY) * 255.0
+    rgb[~np.isfinite(t)] = 255.0
+    cells = rgb[row[:, None], col[None, :]]
+    out[inside] = cells[inside]
+    return out.astype(np.uint8)
+
+
+def _dots(img: Image.Image, pixels: np.ndarray, color: tuple[int, int, int, int], radius: float) -> Image.Image:
+    """The points as filled discs on a copy of img (translucent colours blended through a layer)."""
+    opaque = color[3] == 255
+    layer = img.convert("RGB").copy() if opaque else Image.new("RGBA", img.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    ok = np.isfinite(pixels).all(axis=1)
+    for x, y in pixels[ok]:
+        draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=color[:3] if opaque else color)
+    return layer if opaque else Image.alpha_composite(img.convert("RGBA"), layer).convert("RGB")
+
+
+def toy_canvas(df: pd.DataFrame, size: int = SIZE) -> ToyCanvas:
+    """The still part from a saved toy sample (columns kind, x, y, value; kinds real, fake, critic)."""
+    lo, hi = _span(df)
+    grid = df[df["kind"] == "critic"]
+    img = Image.fromarray(_heatmap(grid, lo, hi, size) if len(grid) else np.full((size, size, 3), 255, np.uint8))
+    real = df[df["kind"] == "real"][["x", "y"]].to_numpy(float)
+    if len(real):
+        img = _dots(img, _to_pixels(real, lo, hi, size), REAL, 2.0)
+    return ToyCanvas(np.asarray(img), lo, hi, bool(len(grid)))
+
+
+def toy_png(canvas: ToyCanvas, generated: np.ndarray) -> bytes:
+    """The canvas with the generated points on it, as PNG bytes."""
+    img = _dots(Image.fromarray(canvas.pixels), canvas.to_pixels(generated), GENERATED, 2.0)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", compress_level=1)  # shown, not archived: fast over small
+    return buf.getvalue()

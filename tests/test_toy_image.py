@@ -1,0 +1,67 @@
+"""The Latent lab's toy picture: where points land, what the heatmap's colours mean, and odd samples."""
+
+import io
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from wgan_watch.app import toy_image as T
+
+ORANGE = np.array(T.GENERATED[:3])
+
+
+def sample(value=lambda x, y: x, real=((1.0, 1.0), (-1.0, -0.5)), n=21):
+    g = np.linspace(-2.0, 2.0, n)
+    xx, yy = np.meshgrid(g, g)
+    return pd.concat([pd.DataFrame({"kind": "critic", "x": xx.ravel(), "y": yy.ravel(),
+                                    "value": value(xx, yy).ravel()}),
+                      pd.DataFrame({"kind": "real", "x": [p[0] for p in real], "y": [p[1] for p in real]})])
+
+
+def pixels(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+
+def near(img: np.ndarray, color) -> np.ndarray:
+    return np.abs(img - np.asarray(color)).sum(axis=-1) < 30
+
+
+def test_the_square_is_centred_and_points_land_where_their_coordinates_say():
+    c = T.toy_canvas(sample())
+    assert c.pixels.shape == (T.SIZE, T.SIZE, 3) and c.lo == -c.hi and c.hi > 2.0
+    img = pixels(T.toy_png(c, np.array([[1.5, 1.5]])))  # upper right
+    rows, cols = np.nonzero(near(img, ORANGE))
+    assert len(rows) and rows.mean() < T.SIZE / 2 < cols.mean()
+    px = c.to_pixels(np.array([[1.5, 1.5]]))[0]
+    assert abs(cols.mean() - px[0]) < 1.5 and abs(rows.mean() - px[1]) < 1.5
+
+
+def test_high_critic_values_are_red_and_low_ones_blue():
+    c = T.toy_canvas(sample(value=lambda x, y: x, real=()))
+    mid = T.SIZE // 2
+    left, right = c.pixels[mid, int(T.SIZE * 0.1)].astype(int), c.pixels[mid, int(T.SIZE * 0.9)].astype(int)
+    assert left[2] > left[0] + 60 and right[0] > right[2] + 60
+    assert c.has_critic
+    wide = T.toy_canvas(sample(value=lambda x, y: x, real=((3.0, 0.0),)))  # a real point beyond the grid
+    assert (wide.pixels[2, 2] == 255).all()  # outside the critic's grid: white
+
+
+def test_real_points_are_drawn_translucent_and_moved_ones_on_top():
+    c = T.toy_canvas(sample(value=lambda x, y: 0 * x, real=((-1.0, -1.0),)))
+    col, row = np.round(c.to_pixels(np.array([[-1.0, -1.0]]))[0]).astype(int)
+    dot, around = c.pixels[row, col].astype(int), c.pixels[row, col + 20].astype(int)
+    assert (dot < around).all() and dot.min() > 40  # darker than the map beside it, but not black
+    img = pixels(T.toy_png(c, np.array([[-1.0, -1.0]])))
+    assert near(img[row:row + 1, col:col + 1], ORANGE).all()
+    assert (pixels(T.toy_png(c, np.empty((0, 2)))) == c.pixels).all()
+
+
+def test_a_flat_critic_non_finite_points_and_a_sample_without_a_grid_still_draw():
+    flat = T.toy_canvas(sample(value=lambda x, y: 0 * x + 3.0))
+    assert flat.has_critic and np.isfinite(flat.pixels).all()
+    img = pixels(T.toy_png(flat, np.array([[np.nan, 0.0], [np.inf, 1.0], [0.5, 0.5]])))
+    assert near(img, ORANGE).sum() > 0
+    bare = T.toy_canvas(pd.DataFrame({"kind": "real", "x": [3.0, -3.0], "y": [0.0, 1.0]}))
+    assert not bare.has_critic and bare.hi >= 3.0
+    assert (bare.pixels[0, 0] == 255).all()
