@@ -80,10 +80,11 @@ def _from_tables(run_dir: Path) -> dict:
     return _FROM_TABLES.get(key[0], key, make)
 
 
-def table(root: Path) -> pd.DataFrame:
-    """Every run in the folder, one row each (no pictures: those are made per page)."""
+def table(root: Path, names: Optional[list[str]] = None) -> pd.DataFrame:
+    """Every run in the folder, one row each (no pictures: those are made per page); `names`: the folder's
+    rf.list_runs when the caller has just made it."""
     rows = []
-    names = rf.list_runs(root)
+    names = rf.list_runs(root) if names is None else names
     base = str(root)
     for name in names:
         try:

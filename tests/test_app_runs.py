@@ -124,3 +124,21 @@ def test_the_sparkline_spans_the_whole_run_and_a_resume_keeps_its_quality(runs):
     assert summary["quality"] == 0.25 and summary["measure"] == "w1_exact"  # from the evaluation at 50,000
     assert summary["spark_steps"][0] <= 1000 and summary["spark_steps"][-1] == 60_001
     assert summary["w_estimate"] == 2.0
+
+
+def test_runs_added_and_deleted_show_at_the_next_run_newest_first(runs):
+    import shutil
+
+    write_fixture_run(runs, "first", parts=1)
+    at = runs_page()
+    assert shown(at) == ["first"]
+    time.sleep(0.05)
+    write_fixture_run(runs, "second", parts=1)  # its status.json written last: the newest
+    at.run()
+    assert shown(at) == ["second", "first"]
+    rf.write_status(runs / "first", updated_at=time.time())  # a live run rewrites its status: newest again
+    at.run()
+    assert shown(at) == ["first", "second"]
+    shutil.rmtree(runs / "second")
+    at.run()
+    assert shown(at) == ["first"] and not at.exception

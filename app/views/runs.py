@@ -15,6 +15,7 @@ PAGE_ROWS = 25  # rows per page of the table: pictures are made for these only
 
 st.title("Runs")
 root, runs = available_runs()
+st.session_state["runs_listed"] = runs  # the table's draw in this same script run reuses the listing
 st.caption(f"Runs folder: `{root}`")
 if flash := st.session_state.pop("flash", None):
     st.success(flash)
@@ -31,7 +32,8 @@ if not runs:
 
 @st.fragment(run_every=refresh_every(LIVE_REFRESH_S, any(load.is_live(root / r) for r in runs[:200]) and tab_visible()))
 def runs_table() -> None:
-    df = rt.table(root)
+    # the fragment's own reruns (refresh, filters) list the folder again: runs come, go and finish meanwhile
+    df = rt.table(root, st.session_state.pop("runs_listed", None))
     if not len(df):
         return
     picked = filters(df)
