@@ -66,7 +66,8 @@ def sync_url() -> None:
 
 def link_now(method: str, k: int) -> None:
     """The "Link to this view" button's callback: the sliders' current values into the URL."""
-    state.amounts = [float(st.session_state.get(f"lab_{method}_{i}", 0.0)) for i in range(k)]
+    keys = [f"lab_{method}_{i}" for i in range(k)]
+    state.amounts = [float(st.session_state[key]) for key in keys if key in st.session_state]
     sync_url()
 
 
@@ -81,16 +82,16 @@ method = c3.radio("Directions", METHODS, index=METHODS.index(state.method), hori
                                "ganspace": "GANSpace (PCA of first layer)", "raw": "raw z (advanced)"}.get)
 if method != state.method:
     state.method, state.amounts = method, []
+SLIDERS = min(G.latent_dim, 16 if method == "raw" else 6)  # at most; fewer where the export has fewer directions
 
 
 @st.fragment
 def sliders() -> None:
     """Only this part reruns when a slider moves: the sliders and the new sample, nothing else."""
-    k = min(G.latent_dim, 16 if method == "raw" else 6)
-    dirs, found = lab.directions(run_dir, step, method, k, G.latent_dim)
+    dirs, found = lab.directions(run_dir, step, method, SLIDERS, G.latent_dim)
     if not found:
         st.caption("This export has no directions beside it: the sliders move raw z coordinates.")
-    cols = st.columns(min(k, 4))
+    cols = st.columns(min(SLIDERS, 4))
     amounts = []
     for i in range(len(dirs)):
         default = state.amounts[i] if i < len(state.amounts) else 0.0
@@ -98,12 +99,6 @@ def sliders() -> None:
         amounts.append(cols[i % len(cols)].slider(label, -3.0, 3.0, float(default), 0.1, key=f"lab_{method}_{i}",
                                                   help="standard deviations along this direction"))
     state.amounts = amounts
-    # the URL takes the slider values on request (and on any other change of the page): rewriting it at every
-    # move cost each move ~30 ms in the browser, a quarter of the wait (python -m bench.sliders)
-    # the values are read in the click's callback, from the widgets as Streamlit holds them when the click
-    # arrives: nothing of an earlier run of this fragment can stand in for them (a link once kept the previous ones)
-    st.button("Link to this view", icon=":material/link:", help="put the sliders' values into the URL",
-              on_click=link_now, args=(method, len(dirs)))
     if toy:
         z = latents.move(latents.seed_latents(range(state.seed, state.seed + lab.TOY_POINTS), G.latent_dim), dirs,
                          amounts)
@@ -118,9 +113,7 @@ def sliders() -> None:
                          amounts)
         st.image(thumbs.data_uri(lab.image_grid_png(G, z, ncol=lab.GRID_SEEDS)), caption=f"seeds {state.seed}–"
                  f"{state.seed + lab.GRID_SEEDS - 1} moved together, snapshot step {step}")
-    # the code only on request: a highlighted code block redrawn at every slider move costs the browser more
-    # than the new image does (python -m bench.sliders)
-    if st.toggle("Copy as Python", key="lab_code", help="the lines that regenerate this image"):
+    if st.session_state.get("lab_code"):  # the toggle is above, outside this fragment
         n = lab.TOY_POINTS if toy else lab.GRID_SEEDS
         st.code(lab.python_snippet(run_dir, step, state.seed, method, amounts, n), language="python")
 
@@ -134,6 +127,17 @@ def _toy_background(at_step: int) -> go.Figure:
     return charts.toy_samples_figure(df[df["kind"] != "fake"], "")
 
 
+# Outside the sliders' fragment, so a slider move redraws only the sliders and the picture (each element the
+# fragment redraws costs the browser time at every move: python -m bench.sliders).
+c1, c2 = st.columns([1, 3], vertical_alignment="center")
+# the URL takes the slider values on request (and on any other change of the page): rewriting it at every move
+# cost each move ~30 ms in the browser, a quarter of the wait. The values are read in the click's callback, from
+# the widgets as Streamlit holds them when the click arrives: nothing of an earlier run can stand in for them.
+c1.button("Link to this view", icon=":material/link:", help="put the sliders' values into the URL",
+          on_click=link_now, args=(method, SLIDERS))
+# the code only on request: a highlighted code block redrawn at every slider move costs the browser more than
+# the new image does
+c2.toggle("Copy as Python", key="lab_code", help="the lines that regenerate the picture below")
 sliders()
 
 
