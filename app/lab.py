@@ -66,8 +66,8 @@ def nearest_sample(run_dir: Path, step: int) -> Optional[Path]:
     """The toy run's saved sample (real points, generated points, critic grid) at or before this step, else the
     first; None when the run saved none."""
     files = rf.step_files(Path(run_dir) / "samples", "parquet")
-    before = [p for s, p in files if s <= step] or [p for _, p in files]
-    return before[-1] if before else None
+    before = [p for s, p in files if s <= step]
+    return before[-1] if before else (files[0][1] if files else None)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -78,12 +78,13 @@ def _toy_canvas(sample: str, mtime_ns: int) -> Optional[T.ToyCanvas]:
 
 def toy_points_png(run_dir: Path, step: int, points: np.ndarray) -> tuple[bytes, Optional[T.ToyCanvas]]:
     """The moved points over the real ones and the critic's heatmap from the saved sample nearest this step
-    (the still part drawn once per sample file); (PNG, the canvas used, None when the run saved no sample)."""
+    (the still part drawn once per sample file); (PNG, the canvas used: None when the run saved no sample or
+    it could not be read, and the points are drawn alone)."""
     sample, canvas = nearest_sample(run_dir, step), None
     if sample is not None:
         try:
             canvas = _toy_canvas(str(sample), sample.stat().st_mtime_ns)
-        except OSError:  # replaced by the trainer meanwhile
+        except (OSError, KeyError, ValueError):  # replaced by the trainer meanwhile, or not a toy sample
             canvas = None
     if canvas is None:  # the points alone, on their own square
         canvas = T.toy_canvas(pd.DataFrame({"kind": "fake", "x": points[:, 0], "y": points[:, 1]}))

@@ -16,30 +16,38 @@ import pandas as pd
 from PIL import Image, ImageDraw
 
 SIZE = 480  # pixels a side, the height of the toy charts elsewhere
-# a diverging map like Plotly's RdBu_r (low blue, middle pale, high red), blended at 75% over white as there
-_STOPS = np.array([0.0, 0.5, 1.0])
-_COLORS = np.array([[33, 102, 172], [247, 247, 247], [178, 24, 43]], dtype=float)
+# Plotly's "RdBu_r" (ColorBrewer's RdBu reversed: low blue, middle pale, high red), the colours of the critic's
+# heatmap on the other pages, blended at 75% over white as there
+_STOPS = np.linspace(0.0, 1.0, 11)
+_COLORS = np.array([[5, 48, 97], [33, 102, 172], [67, 147, 195], [146, 197, 222], [209, 229, 240],
+                    [247, 247, 247], [253, 219, 199], [244, 165, 130], [214, 96, 77], [178, 24, 43],
+                    [103, 0, 31]], dtype=float)
 _OPACITY = 0.75
 REAL = (0, 0, 0, 90)          # translucent black, as on the other pages' charts
 GENERATED = (255, 127, 14, 255)  # Plotly's orange: the generated points everywhere in the dashboard
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ToyCanvas:
-    """The still part of the picture, and the square of data coordinates it shows."""
+    """The still part of the picture, and the square of data coordinates it shows. Shared between sessions
+    through a cache, so its pixels are read-only."""
 
     pixels: np.ndarray  # (SIZE, SIZE, 3) uint8, row 0 at the top (largest y)
     lo: float
     hi: float
     has_critic: bool
 
+    def __post_init__(self) -> None:
+        self.pixels.setflags(write=False)
+
     def to_pixels(self, pts: np.ndarray) -> np.ndarray:
         return _to_pixels(pts, self.lo, self.hi, self.pixels.shape[0])
 
 
 def _to_pixels(pts: np.ndarray, lo: float, hi: float, size: int) -> np.ndarray:
-    """(n, 2) data points -> (n, 2) pixel columns and rows (row 0 at the top)."""
-    scale = (size - 1) / (hi - lo)
+    """(n, 2) data points -> (n, 2) pixel columns and rows (row 0 at the top; pixel i covers [i, i + 1), as the
+    heatmap's cells do)."""
+    scale = size / (hi - lo)
     pts = np.asarray(pts, dtype=float).reshape(-1, 2)
     return np.c_[(pts[:, 0] - lo) * scale, (hi - pts[:, 1]) * scale]
 
@@ -47,40 +55,45 @@ def _to_pixels(pts: np.ndarray, lo: float, hi: float, size: int) -> np.ndarray:
 def _span(df: pd.DataFrame) -> tuple[float, float]:
     """A square around the map and the real points, as toy_samples_figure chooses it."""
     xy = df[["x", "y"]].to_numpy(float)
-    reach = float(np.nanmax(np.abs(xy))) if len(xy) else 1.0
-    pts = xy[df["kind"].isin(["real", "fake"]).to_numpy()]
+    finite = np.isfinite(xy).all(axis=1)
+    reach = float(np.abs(xy[finite]).max()) if finite.any() else 1.0
+    pts = xy[df["kind"].isin(["real", "fake"]).to_numpy() & finite]
     if len(pts):
-        reach = min(reach, 3 * float(np.nanmax(np.abs(pts))))
+        reach = min(reach, 3 * float(np.abs(pts).max()))
     reach = reach if np.isfinite(reach) and reach > 0 else 1.0
     return -1.05 * reach, 1.05 * reach
 
 
 def _heatmap(grid: pd.DataFrame, lo: float, hi: float, size: int) -> np.ndarray:
-    """(size, size, 3) the critic's value on its grid, nearest cell per pixel, white outside the grid."""
+    """(size, size, 3) the critic's value on its grid, nearest cell per pixel, white outside the grid and where
+    the value is not finite (the colours span the finite values only)."""
     piv = grid.pivot_table(index="y", columns="x", values="value")
     xs, ys, z = piv.columns.to_numpy(float), piv.index.to_numpy(float), piv.to_numpy(float)
     out = np.full((size, size, 3), 255.0)
-    if z.size == 0 or not np.isfinite(z).any():
+    finite = np.isfinite(z)
+    if not finite.any():
         return out.astype(np.uint8)
     centers = lo + (np.arange(size) + 0.5) * (hi - lo) / size
     col = np.clip(np.searchsorted((xs[1:] + xs[:-1]) / 2, centers), 0, len(xs) - 1)
     row = np.clip(np.searchsorted((ys[1:] + ys[:-1]) / 2, centers[::-1]), 0, len(ys) - 1)  # top row: largest y
-    half_x = (xs[-1] - xs[0]) / max(len(xs) - 1, 1) / 2
-    half_y = (ys[-1] - ys[0]) / max(len(ys) - 1, 1) / 2
+    # a cell reaches half a grid step past the outermost centres; a grid one cell wide covers the whole span
+    half_x = (xs[-1] - xs[0]) / (len(xs) - 1) / 2 if len(xs) > 1 else np.inf
+    half_y = (ys[-1] - ys[0]) / (len(ys) - 1) / 2 if len(ys) > 1 else np.inf
     inside = ((centers[::-1] >= ys[0] - half_y) & (centers[::-1] <= ys[-1] + half_y))[:, None] & \
              ((centers >= xs[0] - half_x) & (centers <= xs[-1] + half_x))[None, :]
-    vmin, vmax = np.nanmin(z), np.nanmax(z)
-    t = (z - vmin) / (vmax - vmin) if vmax > vmin else np.full_like(z, 0.5)
+    vmin, vmax = z[finite].min(), z[finite].max()
+    t = np.where(finite, (z - vmin) / (vmax - vmin) if vmax > vmin else 0.5, 0.5)
     rgb = np.stack([np.interp(t, _STOPS, _COLORS[:, c]) for c in range(3)], axis=-1)
     rgb = _OPACITY * rgb + (1 - _OPACITY) * 255.0
-    rgb[~np.isfinite(t)] = 255.0
+    rgb[~finite] = 255.0
     cells = rgb[row[:, None], col[None, :]]
     out[inside] = cells[inside]
     return out.astype(np.uint8)
 
 
 def _dots(img: Image.Image, pixels: np.ndarray, color: tuple[int, int, int, int], radius: float) -> Image.Image:
-    """The points as filled discs on a copy of img (translucent colours blended through a layer)."""
+    """The points as filled discs on a copy of img (translucent colours blended through one layer, so where
+    translucent discs overlap they do not darken further, unlike Plotly's markers)."""
     opaque = color[3] == 255
     layer = img.convert("RGB").copy() if opaque else Image.new("RGBA", img.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)

@@ -40,7 +40,8 @@ LAST_PICKED = "last_picked_runs"
 
 
 def newest_run(root: Path, runs: list[str]) -> str:
-    """The run started last (status.json's started_at; the folder's age when a run has none)."""
+    """The run started last (status.json's started_at); among runs without one, the first in `runs` (the Runs
+    listing's newest first)."""
     from . import load
 
     def started(r: str) -> float:

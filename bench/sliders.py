@@ -5,8 +5,8 @@ the floor. Every generator runs through onnxruntime from its ONNX export, as the
 
 Headless Chromium (Debian's, through Playwright) moves a slider with the keyboard (ArrowRight /
 ArrowLeft, one 0.1 step) and times from the keydown to the new image loaded in the page (on a toy run
-too: the moved points are drawn over the critic's heatmap as one picture). The floor: a page with one slider and one image (bench/slider_floor.py),
-in the same run, alternating. Also the interpolation strip and GIF (new frames count) and the walk GIF.
+too: the moved points are drawn over the critic's heatmap as one picture). The floor: a page with one slider
+and one image (bench/slider_floor.py), in the same run, alternating. Also the interpolation strip and GIF (new frames count) and the walk GIF.
 """
 
 from __future__ import annotations

@@ -142,3 +142,21 @@ def test_runs_added_and_deleted_show_at_the_next_run_newest_first(runs):
     shutil.rmtree(runs / "second")
     at.run()
     assert shown(at) == ["first"] and not at.exception
+
+
+def test_the_folder_is_listed_once_per_visit(runs, monkeypatch):
+    """10,000 runs cost one listing per script run: the table reuses the page's, it does not list again."""
+    for name in ("a", "b", "c"):
+        write_fixture_run(runs, name, parts=1)
+    calls = []
+    real = rf.list_runs
+
+    def counting(root):
+        calls.append(root)
+        return real(root)
+
+    monkeypatch.setattr(rf, "list_runs", counting)
+    at = runs_page()
+    assert sorted(shown(at)) == ["a", "b", "c"] and len(calls) == 1
+    at.run()
+    assert len(calls) == 2 and not at.exception

@@ -181,3 +181,18 @@ def test_a_served_stop_is_cleared_and_a_newer_one_kept(tmp_path):
     rf.write_control(tmp_path, "stop")  # asked again after that: for the next process
     rf.clear_served_control(tmp_path)
     assert rf.read_control(tmp_path) == "stop"
+
+
+def test_runs_are_listed_newest_first_by_their_status_not_their_folder(tmp_path):
+    """A live run rewrites status.json; its folder's own time changes only when a file is added."""
+    for name, status_age, folder_age in (("old_status_new_folder", 300, 0), ("live", 10, 400),
+                                         ("config_only", 200, 400)):
+        run = tmp_path / name
+        run.mkdir()
+        written = run / ("config.json" if name == "config_only" else "status.json")
+        written.write_text("{}")
+        now = time.time()
+        os.utime(written, (now - status_age, now - status_age))
+        os.utime(run, (now - folder_age, now - folder_age))
+    (tmp_path / "not_a_run").mkdir()
+    assert rf.list_runs(tmp_path) == ["live", "config_only", "old_status_new_folder"]

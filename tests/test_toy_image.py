@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from wgan_watch.app import lab
 from wgan_watch.app import toy_image as T
 
 ORANGE = np.array(T.GENERATED[:3])
@@ -65,3 +66,58 @@ def test_a_flat_critic_non_finite_points_and_a_sample_without_a_grid_still_draw(
     bare = T.toy_canvas(pd.DataFrame({"kind": "real", "x": [3.0, -3.0], "y": [0.0, 1.0]}))
     assert not bare.has_critic and bare.hi >= 3.0
     assert (bare.pixels[0, 0] == 255).all()
+
+
+def test_the_top_of_the_picture_is_the_largest_y():
+    c = T.toy_canvas(sample(value=lambda x, y: y, real=()))
+    mid = T.SIZE // 2
+    top, bottom = c.pixels[int(T.SIZE * 0.1), mid].astype(int), c.pixels[int(T.SIZE * 0.9), mid].astype(int)
+    assert top[0] > top[2] + 60 and bottom[2] > bottom[0] + 60  # high (red) above, low (blue) below
+
+
+def test_infinite_critic_values_are_white_and_do_not_flatten_the_rest():
+    def value(x, y):
+        v = x.copy()
+        v[0, 0], v[-1, -1] = np.inf, -np.inf
+        return v
+
+    c = T.toy_canvas(sample(value=value, real=()))
+    mid = T.SIZE // 2
+    left, right = c.pixels[mid, int(T.SIZE * 0.1)].astype(int), c.pixels[mid, int(T.SIZE * 0.9)].astype(int)
+    assert left[2] > left[0] + 60 and right[0] > right[2] + 60  # the finite values keep their colours
+    col, row = np.round(c.to_pixels(np.array([[-2.0, -2.0]]))[0]).astype(int)  # the +inf cell, bottom left
+    assert (c.pixels[row - 2, col + 2] == 255).all()
+    assert not c.pixels.flags.writeable
+
+
+def test_a_grid_one_column_wide_still_paints():
+    one = pd.DataFrame({"kind": "critic", "x": 0.0, "y": np.linspace(-2, 2, 9), "value": np.linspace(-1, 1, 9)})
+    c = T.toy_canvas(one)
+    assert (c.pixels != 255).any(axis=-1).mean() > 0.5  # the one column covers the width
+
+
+def write_sample(run, step, df):
+    (run / "samples").mkdir(parents=True, exist_ok=True)
+    df.to_parquet(run / "samples" / f"step_{step:08d}.parquet")
+
+
+def test_the_lab_draws_from_the_sample_at_or_before_the_step_else_the_first(tmp_path):
+    write_sample(tmp_path, 200, sample())
+    write_sample(tmp_path, 400, sample())
+    assert lab.nearest_sample(tmp_path, 399).name == "step_00000200.parquet"
+    assert lab.nearest_sample(tmp_path, 100).name == "step_00000200.parquet"  # before any: the first
+    assert lab.nearest_sample(tmp_path, 10_000).name == "step_00000400.parquet"
+    png, canvas = lab.toy_points_png(tmp_path, 400, np.array([[0.5, 0.5]]))
+    assert canvas is not None and canvas.has_critic and near(pixels(png), ORANGE).any()
+
+
+def test_the_lab_draws_the_points_alone_without_a_readable_sample(tmp_path):
+    points = np.array([[0.5, 0.5], [-1.0, 2.0]])
+    png, canvas = lab.toy_points_png(tmp_path, 100, points)  # no samples folder
+    assert canvas is None and near(pixels(png), ORANGE).any()
+    write_sample(tmp_path, 100, pd.DataFrame({"a": [1.0]}))  # parquet, but not a toy sample
+    png, canvas = lab.toy_points_png(tmp_path, 100, points)
+    assert canvas is None and near(pixels(png), ORANGE).any()
+    (tmp_path / "samples" / "step_00000100.parquet").write_bytes(b"not parquet")
+    png, canvas = lab.toy_points_png(tmp_path, 100, points)
+    assert canvas is None and near(pixels(png), ORANGE).any()

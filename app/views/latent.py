@@ -105,6 +105,7 @@ def sliders() -> None:
         png, canvas = lab.toy_points_png(run_dir, step, G(z))
         behind = ("grey: real points; behind them the critic's D(x) from the nearest saved sample (red high, "
                   "blue low)" if canvas and canvas.has_critic else "grey: real points" if canvas else
+                  "the saved sample could not be read, so no real points" if lab.nearest_sample(run_dir, step) else
                   "this run saved no sample to draw the real points from")
         st.image(thumbs.data_uri(png), caption=f"orange: {lab.TOY_POINTS} generated points (seeds {state.seed}–"
                  f"{state.seed + lab.TOY_POINTS - 1}) moved together, snapshot step {step}; {behind}")

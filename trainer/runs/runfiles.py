@@ -116,8 +116,8 @@ def _first_existing(*paths: str) -> Optional[os.stat_result]:
 
 def list_runs(runs_dir: str | os.PathLike) -> list[str]:
     """Names of the run folders (those with a config.json or status.json), newest first: by the last write of
-    status.json (else config.json), which a live run rewrites every few seconds. One stat per run: the page that
-    lists 10,000 runs calls this at every refresh."""
+    status.json (else config.json), which a live run rewrites every few seconds. One stat per run (two for a run
+    with only a config.json): the page that lists 10,000 runs calls this at every refresh."""
     root = Path(runs_dir)
     try:
         entries = list(os.scandir(root))
