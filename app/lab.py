@@ -60,6 +60,7 @@ def directions(run_dir: Path, step: int, method: str, k: int, latent_dim: int) -
 
 
 TOY_POINTS = 512  # generated points moved together on a toy run
+TOY_PIXELS = T.SIZE  # the picture's side: shown at its own size (a data: URI would be stretched to the column)
 
 
 def nearest_sample(run_dir: Path, step: int) -> Optional[Path]:
