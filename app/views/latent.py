@@ -107,8 +107,9 @@ def sliders() -> None:
                   "blue low)" if canvas and canvas.has_critic else "grey: real points" if canvas else
                   "the saved sample could not be read, so no real points" if lab.nearest_sample(run_dir, step) else
                   "this run saved no sample to draw the real points from")
+        seeds = f"seeds {state.seed}–{state.seed + lab.TOY_POINTS - 1}"
         st.image(thumbs.data_uri(png), width=lab.TOY_PIXELS, caption=f"orange: {lab.TOY_POINTS} generated points "
-                 f"(seeds {state.seed}–{state.seed + lab.TOY_POINTS - 1}) moved together, snapshot step {step}; {behind}")
+                 f"({seeds}) moved together, snapshot step {step}; {behind}")
     else:
         z = latents.move(latents.seed_latents(range(state.seed, state.seed + lab.GRID_SEEDS), G.latent_dim), dirs,
                          amounts)
