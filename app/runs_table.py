@@ -20,6 +20,7 @@ from wgan_watch.runs import runfiles as rf
 from wgan_watch.runs.summary import Summary
 
 from . import load
+from . import runs_html as RH
 
 COLUMNS = ["run", "state", "algo", "data", "group", "progress", "step", "quality", "measure", "steps/s",
            "updated", "problem"]
@@ -139,6 +140,18 @@ def pictures(root: Path, names: list[str]) -> dict[str, tuple[Optional[list], Op
                 spark = None
         out[n] = (spark or None, latest_sample(d))
     return out
+
+
+def page_rows(shown: pd.DataFrame, pics: dict) -> list[RH.Row]:
+    """The rows on screen as the HTML table shows them (`pics`: from pictures())."""
+    def text(v) -> Optional[str]:
+        return v if isinstance(v, str) else None
+
+    return [RH.Row(state=r["state"], run=r["run"], algo=text(r["algo"]), data=text(r["data"]),
+                   progress=float(r["progress"]) if pd.notna(r["progress"]) else None,
+                   estimate=pics[r["run"]][0], sample=pics[r["run"]][1], quality=number(r["quality"], "{:.4f}"),
+                   speed=number(r["steps/s"], "{:.1f}"), age=age(r["updated"]), group=text(r["group"]))
+            for _, r in shown.iterrows()]
 
 
 def number(v, fmt: str) -> str:

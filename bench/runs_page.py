@@ -5,7 +5,7 @@
 N synthetic finished runs written straight from the contract: one run recorded through the Recorder (5,000
 metric rows, an evaluation every 1,000 steps; its status.json keeps the summary the page reads), then copied N
 times with its own config.json and status.json (the tables hard-linked: the same bytes, N folders). Each
-time is navigation to the table on screen ("N of N runs" and the grid drawn) in a fresh browser context;
+time is navigation to the table on screen ("N of N runs" and the first row of the table drawn) in a fresh browser context;
 cold: the first visit after the server started, warm: later visits (median of --repeat, with the range),
 and each later visit reloaded in its context (the browser's cache warm, as for a user coming back).
 --no-summary N adds N runs whose status.json has no summary (written before it existed, or by another tool):
@@ -70,7 +70,7 @@ def copy_runs(template: Path, root: Path, n: int, prefix: str, summary: bool) ->
 
 
 def visit(browser: Browser, url: str, n: int) -> tuple[float, float]:
-    """Seconds from navigation until the table says it shows n runs and its grid is drawn (n = 0: until the
+    """Seconds from navigation until the table says it shows n runs and its first row is drawn (n = 0: until the
     empty folder's "No runs yet", the page's floor: the same server and browser, nothing to read): in a fresh
     browser context (nothing cached), then reloaded in it (the browser's cache warm, as for a returning user)."""
     def shown(p) -> float:
@@ -78,7 +78,7 @@ def visit(browser: Browser, url: str, n: int) -> tuple[float, float]:
             p.page.get_by_text("No runs yet", exact=False).first.wait_for(timeout=300_000)
         else:
             p.page.get_by_text(f"of {n:,} runs", exact=False).first.wait_for(timeout=300_000)
-            p.page.locator('[data-testid="stDataFrame"] canvas').first.wait_for(timeout=60_000)
+            p.page.locator('[data-testid="stHtml"] table td').first.wait_for(timeout=60_000)
         return p.page.evaluate("performance.now()") / 1000  # from the navigation's start, the page's own clock
 
     return browser.fresh_then_reloaded(url + "/", shown)

@@ -1,6 +1,5 @@
 """The Runs page at scale: rows from status.json's summary, filters, search, sort, pages, and problems in words."""
 
-import json
 import os
 import time
 
@@ -8,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
 from tests.fixtures import write_fixture_run
+from tests.html_table import runs_table, sparkline_points
 from wgan_watch import Recorder
 from wgan_watch.runs import runfiles as rf
 
@@ -22,7 +22,7 @@ def runs_page() -> AppTest:
 
 
 def shown(at) -> list[str]:
-    return [u.split("=", 1)[1] for u in at.dataframe[0].value["run"]]
+    return [u.split("=", 1)[1] for u in runs_table(at)["run"]]
 
 
 def test_a_recorders_summary_is_what_the_row_shows(runs):
@@ -38,8 +38,9 @@ def test_a_recorders_summary_is_what_the_row_shows(runs):
     for part in (runs / "rec" / "metrics").iterdir():
         part.unlink()  # if the page read the tables, the row would lose its numbers
     at = runs_page()
-    row = at.dataframe[0].value.iloc[0]
-    assert row["quality"] == f"{0.5 / 400:.4f}" and row["progress"] == 1.0 and len(row["estimate"]) >= 30
+    row = runs_table(at).iloc[0]
+    assert row["quality"] == f"{0.5 / 400:.4f}" and row["progress"] == "100%"
+    assert sparkline_points(row["W estimate"]) >= 30
 
 
 def test_states_are_words_and_missing_values_are_not_none(runs):
@@ -47,12 +48,12 @@ def test_states_are_words_and_missing_values_are_not_none(runs):
     d = runs / "starting"
     d.mkdir()
     rf.write_status(d, state="starting", pid=os.getpid(), step=0)
-    df = runs_page().dataframe[0].value
+    df = runs_table(runs_page())
     assert set(df["state"]) == {"finished", "starting"}
     row = df[df["run"] == "monitor?run=starting"].iloc[0]
     assert row["algo"] == "—" and row["data"] == "—" and row["quality"] == "—" and row["steps/s"] == "—"
     assert row["compare"] == ""  # a blank cell, not a grey "None" (no group to compare with)
-    assert not any(v is None for v in df.drop(columns=["estimate", "sample"]).to_numpy().ravel())
+    assert not any(v in (None, "None", "nan") for v in df.to_numpy().ravel())
 
 
 def test_search_filters_sort_and_pages(runs):
@@ -86,7 +87,7 @@ def test_a_failed_run_and_a_malformed_folder_say_what_is_wrong(runs):
     assert "`failed-at-start` (failed): data: cifar10 is not in data/ (pass --download)" in warnings
     assert "`junk` (unreadable)" in warnings
     assert set(shown(at)) == {"failed-at-start", "junk"}
-    json.dumps(list(at.dataframe[0].value.columns))  # the table itself rendered
+    assert list(runs_table(at).columns)[:2] == ["state", "run"]  # the table itself rendered
 
 
 def test_only_unreadable_folders_are_rows_that_say_so(runs):
@@ -160,3 +161,14 @@ def test_the_folder_is_listed_once_per_visit(runs, monkeypatch):
     assert sorted(shown(at)) == ["a", "b", "c"] and len(calls) == 1
     at.run()
     assert len(calls) == 2 and not at.exception
+
+
+def test_the_command_that_reproduces_a_run_is_offered_for_the_rows_on_screen(runs):
+    write_fixture_run(runs, "a", algo="gan", n=100)
+    write_fixture_run(runs, "b", n=100)
+    at = runs_page()
+    assert sorted(at.selectbox(key="repro_run").options) == ["a", "b"]
+    at.selectbox(key="repro_run").set_value("a").run()
+    assert "--algo gan" in at.code[0].value
+    at.text_input(key="runs_search").set_value("b").run()
+    assert at.selectbox(key="repro_run").options == ["b"] and "--algo gan" not in at.code[0].value

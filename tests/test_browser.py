@@ -89,8 +89,8 @@ def trace_names(page) -> list[str]:
 def test_runs_page_lists_runs(server, browser):
     url, _ = server
     page = open_page(browser, url)
-    page.wait_for_selector("[data-testid='stDataFrame']", timeout=30000)
-    page.get_by_text("toy-wgan-gp").first.wait_for(state="attached", timeout=30000)  # grid cells are canvas-drawn
+    page.wait_for_selector("[data-testid='stHtml'] table", timeout=30000)
+    page.get_by_role("link", name="toy-wgan-gp").first.wait_for(timeout=30000)
     wait_idle(page)
     assert page.locator("[data-testid='stException']").count() == 0
     ARTIFACTS.mkdir(exist_ok=True)
@@ -107,14 +107,18 @@ def test_the_runs_table_fits_a_1400_pixel_window(tmp_path, browser):
         page.goto(url)
         page.get_by_text("a-long-name").first.wait_for(state="attached", timeout=30000)
         wait_idle(page)
-        grids = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stDataFrame"] .dvn-scroller')]
+        grids = page.evaluate("""() => [...document.querySelectorAll('.ww-runs-wrap')]
             .map(e => [e.scrollWidth, e.clientWidth])""")
+        links = page.evaluate("""() => [...document.querySelectorAll('.ww-runs a')].map(a => {
+            const r = a.getBoundingClientRect(); return [a.textContent, r.right, r.width]; })""")
         page.close()
     finally:
         proc.terminate()
         proc.wait(timeout=20)
-    assert grids, "no data grid on the Runs page"
+    assert grids, "no table on the Runs page"
     assert all(scroll <= client for scroll, client in grids), grids
+    assert [t for t, *_ in links] == ["20261204-101010-wgan-gp-gaussians8-a-long-name", "Compare"], links
+    assert all(0 < w and right <= 1400 for _, right, w in links), links  # both links on screen
 
 
 def test_monitor_draws_the_wasserstein_chart(server, browser):

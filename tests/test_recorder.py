@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import ROOT
+from tests.html_table import runs_table
 from tests.test_app import app, texts, traces
 from wgan_watch import Recorder
 from wgan_watch.runs import runfiles as rf
@@ -155,7 +156,7 @@ def test_the_example_script_is_watched_like_any_run(tmp_path, runs):
     assert "generated" in names and "critic D(x)" in names
     assert any("Should I stop?" in str(e.value) for k in ("info", "success", "warning", "error") for e in getattr(at, k))
     runs_page = app()
-    assert "monitor?run=mine" in set(runs_page.dataframe[0].value["run"])
+    assert "monitor?run=mine" in set(runs_table(runs_page)["run"])
 
 
 def test_the_latent_lab_says_how_a_scripts_generator_gets_there(runs):

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from wgan_watch.app import load, runs_table as rt
+from wgan_watch.app import load, runs_html as RH, runs_table as rt
 from wgan_watch.app.settings import LIVE_REFRESH_S
 from wgan_watch.app.visibility import mount_reporter, refresh_every, tab_visible
 from wgan_watch.app.widgets import available_runs
@@ -43,19 +43,20 @@ def runs_table() -> None:
     page_no = c2.number_input(f"Page (of {pages:,})", 1, pages, 1, key="runs_page") if pages > 1 else 1
     c1.caption(f"{total:,} of {len(df):,} runs" + (f", {PAGE_ROWS} a page" if pages > 1 else ""))
     shown = picked.iloc[(page_no - 1) * PAGE_ROWS: page_no * PAGE_ROWS]
-    pics = rt.pictures(root, list(shown["run"]))
-    view = pd.DataFrame({
-        "state": shown["state"], "run": [f"monitor?run={n}" for n in shown["run"]],
-        "algo": shown["algo"].fillna("—"), "data": shown["data"].fillna("—"), "progress": shown["progress"],
-        "estimate": [pics[n][0] for n in shown["run"]], "sample": [pics[n][1] for n in shown["run"]],
-        "quality": [rt.number(v, "{:.4f}") for v in shown["quality"]],
-        "steps/s": [rt.number(v, "{:.1f}") for v in shown["steps/s"]],
-        "age": [rt.age(t) for t in shown["updated"]],
-        "compare": [f"compare?group={g}" if isinstance(g, str) else "" for g in shown["group"]]})  # "": blank
-    st.dataframe(view, hide_index=True, width="stretch", row_height=48, column_config=COLUMN_CONFIG)
+    # plain HTML, not st.dataframe: the data grid's scripts were most of a fresh browser's wait (app/runs_html.py)
+    st.html(RH.table_html(rt.page_rows(shown, rt.pictures(root, list(shown["run"])))))
     problems = shown[shown["problem"].fillna("").astype(bool)]
     for _, r in problems.iterrows():  # why a run failed, or what is wrong with a folder: said in words
         st.warning(f"`{r['run']}` ({r['state']}): {r['problem']}", icon=":material/error:")
+    with st.expander("Command line that reproduces a run"):
+        # the rows on screen only: a list of every run (10,000 names) cost a fresh browser 0.3 s on every visit
+        name = st.selectbox("Run (from the rows above)", list(shown["run"]), key="repro_run",
+                            help="search, filter or turn the page to find another")
+        cfg = load.train_config(rf.resolve_run(root, name)) if name else None
+        if name and cfg is None:
+            st.warning(f"{name} has no readable config.json.")
+        elif cfg is not None:
+            st.code(spawn.command_line(cfg), language="bash")
     live = [n for n, s in zip(df["run"], df["state"]) if s in rf.ACTIVE_STATES]
     if live:
         c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
@@ -84,37 +85,9 @@ SORTS = {"new": ("latest activity", "updated", True), "name": ("name", "run", Fa
          "state": ("state", "state", False), "algo": ("algorithm", "algo", False), "data": ("data", "data", False),
          "progress": ("progress", "progress", True), "quality": ("quality (best first)", "quality", False),
          "speed": ("steps/s", "steps/s", True), "step": ("steps done", "step", True)}
-# Widths add up to 919 px: the table fits the main column of a 1,400-pixel window beside the sidebar (938 px),
-# links included (tests/test_browser.py).
-COLUMN_CONFIG = {
-    "state": st.column_config.TextColumn("state", width=72),
-    "run": st.column_config.LinkColumn("run (Monitor)", display_text=r"monitor\?run=(.*)", width=190,
-                                       help="opens the run on the Monitor page"),
-    "algo": st.column_config.TextColumn("algo", width=70),
-    "data": st.column_config.TextColumn("data", width=85),
-    "progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0, format="percent",
-                                                width=80, help="generator steps done of the run's planned steps"),
-    "estimate": st.column_config.LineChartColumn("W estimate", width=90, help="the critic's estimate over the run"),
-    "sample": st.column_config.ImageColumn("sample", width=60, help="the latest sample"),
-    "quality": st.column_config.TextColumn("quality", width=70,
-                                           help="latest exact W1 (2-D data) or FID (images); lower is better"),
-    "steps/s": st.column_config.TextColumn("steps/s", width=60),
-    "age": st.column_config.TextColumn("updated", width=72),
-    "compare": st.column_config.LinkColumn("", display_text="Compare", width=70,
-                                           help="the runs started together with this one"),
-}
 
 
 runs_table()
-
-if runs:
-    with st.expander("Command line that reproduces a run"):
-        name = st.selectbox("Run", runs, key="repro_run")
-        cfg = load.train_config(rf.resolve_run(root, name))
-        if cfg is None:
-            st.warning(f"{name} has no readable config.json.")
-        else:
-            st.code(spawn.command_line(cfg), language="bash")
 
 with st.expander("Start a run", expanded=not runs):
     with st.form("start", enter_to_submit=False):  # (its hint overlapped the inputs' placeholders)
