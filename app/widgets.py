@@ -16,18 +16,27 @@ def available_runs() -> tuple[Path, list[str]]:
     return root, rf.list_runs(root)
 
 
-def pick_runs(root: Path, runs: list[str], key: str = "runs", label: str = "Runs") -> list[str]:
-    """A multiselect of runs, remembered in the URL (?run=a&run=b) so links reproduce the view. Without a link it
-    opens on the user's last choice in this session, else on the newest run; a link to a run that is not there
-    says so and selects nothing in its place."""
+def runs_to_show(root: Path, runs: list[str], key: str = "runs") -> tuple[list[str], list[str]]:
+    """(the runs pick_runs will show, the runs a link asked for that are not there), known before the picker is
+    drawn, so a page can send its first chart ahead of the picker. Remembered in the URL (?run=a&run=b) so links
+    reproduce the view; without a link, the user's last choice in this session, else the newest run; a link to a
+    run that is not there selects nothing in its place."""
     asked = st.query_params.get_all("run")
     missing = [r for r in asked if r not in runs]
-    if missing:
-        st.warning(f"There is no run {', '.join(f'`{m}`' for m in missing)} in `{root}`: pick one below.",
-                   icon=":material/search_off:")
+    if key in st.session_state:  # the picker's value as the browser holds it (it was drawn in the run before)
+        return [r for r in st.session_state[key] if r in runs], missing
     wanted = [r for r in asked if r in runs]
     if not asked:
         wanted = [r for r in st.session_state.get(LAST_PICKED, []) if r in runs] or [newest_run(root, runs)]
+    return wanted, missing
+
+
+def pick_runs(root: Path, runs: list[str], key: str = "runs", label: str = "Runs") -> list[str]:
+    """A multiselect of runs on runs_to_show(), its choice kept in the URL and for the session's next visit."""
+    wanted, missing = runs_to_show(root, runs, key)
+    if missing:
+        st.warning(f"There is no run {', '.join(f'`{m}`' for m in missing)} in `{root}`: pick one below.",
+                   icon=":material/search_off:")
     chosen = st.multiselect(label, runs, default=wanted, key=key,
                             help="Pick several to overlay them; the first is shown in detail.")
     if chosen or not missing:  # a broken link stays in the address bar until the user picks

@@ -134,6 +134,21 @@ def test_monitor_draws_the_wasserstein_chart(server, browser):
     page.screenshot(path=str(ARTIFACTS / "monitor.png"), full_page=True)
 
 
+def test_monitor_picker_and_options_follow_the_estimate_and_work(server, browser):
+    """They are drawn once the browser reports the estimate drawn (so Plotly's script loads first); a change of
+    an option then redraws the estimate with it."""
+    url, _ = server
+    page = open_page(browser, url + "/monitor?run=toy-wgan-gp")
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=30000)
+    wait_idle(page)
+    assert page.locator("[data-testid='stMultiSelect']").get_by_text("toy-wgan-gp").count() == 1
+    page.locator("[data-testid='stSidebar']").get_by_text("Log scale (W estimate)").click()
+    page.wait_for_function("""() => [...document.querySelectorAll('.js-plotly-plot')].some(el =>
+        (el.data || []).some(t => (t.name || '').includes('W estimate')) && el.layout.yaxis.type === 'log')""",
+                           timeout=30000)
+    assert page.locator("[data-testid='stException']").count() == 0
+
+
 def test_monitor_shows_an_image_grid_for_digits(server, browser):
     url, _ = server
     page = open_page(browser, url + "/monitor?run=digits-wgan")

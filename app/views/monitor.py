@@ -14,7 +14,8 @@ import streamlit as st
 from wgan_watch.app import charts, load
 from wgan_watch.app.settings import DETAIL_REFRESH_S, LIVE_REFRESH_S
 from wgan_watch.app.visibility import mount_reporter, page_state, refresh_every
-from wgan_watch.app.widgets import advice_card, available_runs, no_runs_message, pick_runs, show_problems
+from wgan_watch.app.widgets import (advice_card, available_runs, no_runs_message, pick_runs, runs_to_show,
+                                   show_problems)
 from wgan_watch.advice.estimate_trend import with_js_estimate
 from wgan_watch.runs import runfiles as rf
 
@@ -24,19 +25,31 @@ if not runs:
     no_runs_message(root)
     st.stop()
 
-chosen = pick_runs(root, runs)
+# The run picker and the chart options are drawn into these places once the browser has drawn the estimate:
+# their scripts (about 40 files) would otherwise load ahead of Plotly's and slow its start in a fresh browser
+# (python -m bench.browser). Their values are known before they are drawn: the widgets' state, else defaults.
+picker = st.container()
+with st.sidebar:
+    options = st.container()
+chosen, _ = runs_to_show(root, runs)
 if not chosen:
+    with picker:
+        pick_runs(root, runs)
     st.info("Pick a run to monitor.")
     st.stop()
+CHART_OPTIONS = {"x_axis": next(iter(charts.X_AXES)), "smooth_method": "ema", "smooth_weight": 0.6, "log_y": False}
+x, method, weight, log_y = (st.session_state.get(k, v) for k, v in CHART_OPTIONS.items())
 
-with st.sidebar:
+
+def chart_options() -> None:
     st.subheader("Chart options")
-    x = st.radio("X axis", list(charts.X_AXES), format_func=lambda k: charts.X_AXES[k], key="x_axis")
-    method = st.radio("Smoothing", ["ema", "median", "none"], key="smooth_method",
-                      format_func={"ema": "EMA (TensorBoard)", "median": "median filter", "none": "none"}.get)
-    weight = st.slider("Smoothing weight", 0.0, 0.99, 0.6, 0.01, key="smooth_weight",
-                       help="EMA weight, or the median window as a share of 100 points.")
-    log_y = st.toggle("Log scale (W estimate)", key="log_y")
+    st.radio("X axis", list(charts.X_AXES), format_func=lambda k: charts.X_AXES[k], key="x_axis")
+    st.radio("Smoothing", ["ema", "median", "none"], key="smooth_method",
+             format_func={"ema": "EMA (TensorBoard)", "median": "median filter", "none": "none"}.get)
+    st.slider("Smoothing weight", 0.0, 0.99, CHART_OPTIONS["smooth_weight"], 0.01, key="smooth_weight",
+              help="EMA weight, or the median window as a share of 100 points.")
+    st.toggle("Log scale (W estimate)", key="log_y")
+
 
 run_dirs = {name: rf.resolve_run(root, name) for name in chosen}
 algos = {n: (load.config(d) or {}).get("algo") for n, d in run_dirs.items()}
@@ -116,9 +129,15 @@ def estimate_and_verdict() -> None:
 
 
 estimate_and_verdict()
-mount_reporter()
 has_chart = any(d.exists() and len(load.metrics(d)[0]) for d in run_dirs.values())
-if has_chart and not drawn:  # a first load: the rest follows once the browser has drawn the estimate
+first_load = has_chart and not drawn  # the rest, the picker and the options too, once the estimate is drawn
+if not first_load:
+    with picker:
+        pick_runs(root, runs)
+    with options:
+        chart_options()
+mount_reporter()
+if first_load:
     st.caption("Drawing the other charts…")
     st.stop()
 
