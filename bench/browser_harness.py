@@ -18,9 +18,11 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run", "--disable-sync"]
 
-# When each Plotly chart was first drawn (performance.now(), ms from navigation) and its trace names.
+# When each Plotly chart was first drawn (performance.now(), ms from navigation) and its trace names. It looks at
+# every animation frame until stop_recording(): left running, that look cost a page ~80 ms of CPU per second,
+# which 16 pages on 2 cores cannot spare (python -m bench.viewers measured mostly this, before).
 RECORD_CHARTS = """
-window.__drawn = {};
+window.__drawn = {}; window.__recording = true;
 (function poll() {
   document.querySelectorAll('.js-plotly-plot').forEach(el => {
     if (!el.__wid) el.__wid = String(Math.random());
@@ -28,7 +30,7 @@ window.__drawn = {};
       window.__drawn[el.__wid] = {t: performance.now(), names: (el.data || []).map(t => t.name || '')};
     }
   });
-  requestAnimationFrame(poll);
+  if (window.__recording) requestAnimationFrame(poll);
 })();
 """
 CHART_WITH = ("m => { const d = Object.values(window.__drawn || {}).find(d => d.names.some(n => n.includes(m)));"
@@ -100,6 +102,10 @@ class LivePage:
                 return max(state["drawn"]) / 1000 if state["drawn"] else float("nan")
             time.sleep(0.1)
         raise TimeoutError("the page did not settle")
+
+    def stop_recording(self) -> None:
+        """No more looking for new charts at every frame (wait_chart and wait_all_drawn need it until then)."""
+        self.page.evaluate("window.__recording = false")
 
     def ws_bytes(self) -> int:
         return self.counters["ws"]
