@@ -23,7 +23,13 @@ export default function ({ setStateValue }) {
     requestAnimationFrame(watch);
   };
   watch();
-  return () => { done = true; document.removeEventListener("visibilitychange", report); };
+  // a chart that never comes (its script failed to load) must not hold back the rest of the page for ever
+  const late = setTimeout(() => {
+    if (!done && document.querySelector("[data-testid='stPlotlyChart'], [data-testid='stException']")) {
+      done = true; setStateValue("drawn", true);
+    }
+  }, 8000);
+  return () => { done = true; clearTimeout(late); document.removeEventListener("visibilitychange", report); };
 }
 """
 _page = st.components.v2.component("wgan_watch_page_state", js=_JS)

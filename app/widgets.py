@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import streamlit as st
 
@@ -23,7 +24,7 @@ def runs_to_show(root: Path, runs: list[str], key: str = "runs") -> tuple[list[s
     run that is not there selects nothing in its place."""
     asked = st.query_params.get_all("run")
     missing = [r for r in asked if r not in runs]
-    if key in st.session_state:  # the picker's value as the browser holds it (it was drawn in the run before)
+    if key in st.session_state:  # the picker's value as the browser holds it (from the last run that drew it)
         return [r for r in st.session_state[key] if r in runs], missing
     wanted = [r for r in asked if r in runs]
     if not asked:
@@ -31,9 +32,12 @@ def runs_to_show(root: Path, runs: list[str], key: str = "runs") -> tuple[list[s
     return wanted, missing
 
 
-def pick_runs(root: Path, runs: list[str], key: str = "runs", label: str = "Runs") -> list[str]:
-    """A multiselect of runs on runs_to_show(), its choice kept in the URL and for the session's next visit."""
-    wanted, missing = runs_to_show(root, runs, key)
+def pick_runs(root: Path, runs: list[str], wanted: Optional[list[str]] = None,
+              missing: Optional[list[str]] = None, key: str = "runs", label: str = "Runs") -> list[str]:
+    """A multiselect of runs on runs_to_show() (pass what it gave, if the page has it already), its choice kept in
+    the URL and for the session's next visit."""
+    if wanted is None or missing is None:
+        wanted, missing = runs_to_show(root, runs, key)
     if missing:
         st.warning(f"There is no run {', '.join(f'`{m}`' for m in missing)} in `{root}`: pick one below.",
                    icon=":material/search_off:")

@@ -107,3 +107,36 @@ def test_compare_aligns_by_training_time(runs):
     assert titled
     xs = [max(values(t["x"])) for s in titled for t in s["data"] if "x" in t and len(values(t["x"]))]
     assert max(xs) == pytest.approx(30.0)  # 600 steps of 0.05 s
+
+
+def test_first_load_sends_the_estimate_before_the_picker_and_options(runs, monkeypatch):
+    """Until the browser reports the estimate drawn, the page sends the estimate and not the run picker or the
+    chart options (their scripts would load ahead of Plotly's); the options' values still reach the chart."""
+    from wgan_watch.app import visibility
+
+    write_fixture_run(runs, "toy", n=1000)
+    monkeypatch.setattr(visibility, "page_state", lambda: (True, False))  # a browser that has drawn nothing yet
+    at = AppTest.from_file(MAIN, default_timeout=60)
+    at.query_params["run"] = "toy"
+    at.session_state["log_y"] = True  # the toggle's value as the browser would send it
+    at.switch_page("views/monitor.py").run()
+    assert not at.exception, at.exception
+    assert chart(at, W)["layout"]["yaxis"]["type"] == "log"
+    assert not at.multiselect and not at.radio and not at.toggle
+    assert "Drawing the other charts…" in [c.value for c in at.caption]
+
+
+def test_the_picker_is_drawn_when_the_estimate_fails(runs, monkeypatch):
+    from wgan_watch.app import load
+
+    write_fixture_run(runs, "toy", n=1000)
+
+    def broken(*args, **kwargs):
+        raise ValueError("a figure that cannot be built")
+
+    monkeypatch.setattr(load, "figure", broken)
+    at = AppTest.from_file(MAIN, default_timeout=60)
+    at.query_params["run"] = "toy"
+    at.switch_page("views/monitor.py").run()
+    assert at.exception  # said on the page
+    assert at.multiselect(key="runs").value == ["toy"]  # and another run can still be picked

@@ -170,5 +170,18 @@ def test_the_command_that_reproduces_a_run_is_offered_for_the_rows_on_screen(run
     assert sorted(at.selectbox(key="repro_run").options) == ["a", "b"]
     at.selectbox(key="repro_run").set_value("a").run()
     assert "--algo gan" in at.code[0].value
+    at = runs_page()
     at.text_input(key="runs_search").set_value("b").run()
     assert at.selectbox(key="repro_run").options == ["b"] and "--algo gan" not in at.code[0].value
+
+
+def test_the_reproduced_run_stays_picked_when_it_leaves_the_page(runs):
+    for i in range(30):
+        d = write_fixture_run(runs, f"r{i:02d}", n=100, parts=1)
+        rf.write_status(d, updated_at=time.time() - 1000 + i)
+    at = runs_page()
+    at.selectbox(key="repro_run").set_value("r29").run()  # the newest: on the first page
+    command = at.code[0].value
+    at.selectbox(key="runs_sort").set_value("name").run()  # r29 is now on the second page
+    assert "r29" not in shown(at)
+    assert at.selectbox(key="repro_run").value == "r29" and at.code[0].value == command

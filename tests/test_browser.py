@@ -100,25 +100,28 @@ def test_runs_page_lists_runs(server, browser):
 def test_the_runs_table_fits_a_1400_pixel_window(tmp_path, browser):
     """Every column, the Monitor and Compare links included, on screen without scrolling sideways (a new user
     found the links, steps/s and age off the right edge)."""
-    write_fixture_run(tmp_path, "20261204-101010-wgan-gp-gaussians8-a-long-name", n=300, group="g")
+    name = "20261204-101010-wgan-gp-gaussians8-a-long-name-that-goes-on-and-on-and-on"
+    write_fixture_run(tmp_path, name, n=300, group="g")
     proc, url = start_server(tmp_path)
     try:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(url)
-        page.get_by_text("a-long-name").first.wait_for(state="attached", timeout=30000)
+        page.get_by_text("a-long-name").first.wait_for(timeout=30000)
         wait_idle(page)
         grids = page.evaluate("""() => [...document.querySelectorAll('.ww-runs-wrap')]
             .map(e => [e.scrollWidth, e.clientWidth])""")
         links = page.evaluate("""() => [...document.querySelectorAll('.ww-runs a')].map(a => {
-            const r = a.getBoundingClientRect(); return [a.textContent, r.right, r.width]; })""")
+            const r = a.getBoundingClientRect(); return [a.textContent, r.right, r.width, a.target]; })""")
         page.close()
     finally:
         proc.terminate()
         proc.wait(timeout=20)
     assert grids, "no table on the Runs page"
     assert all(scroll <= client for scroll, client in grids), grids
-    assert [t for t, *_ in links] == ["20261204-101010-wgan-gp-gaussians8-a-long-name", "Compare"], links
-    assert all(0 < w and right <= 1400 for _, right, w in links), links  # both links on screen
+    assert [t for t, *_ in links] == [name, "Compare"], links
+    assert all(0 < w and right <= 1400 for _, right, w, _ in links), links  # both links on screen
+    assert links[0][2] <= 211, links  # a long name cut short (the whole of it in the cell's tooltip)
+    assert all(target == "_blank" for *_, target in links), links  # kept by st.html's sanitiser
 
 
 def test_monitor_draws_the_wasserstein_chart(server, browser):
@@ -141,7 +144,7 @@ def test_monitor_picker_and_options_follow_the_estimate_and_work(server, browser
     page = open_page(browser, url + "/monitor?run=toy-wgan-gp")
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=30000)
     wait_idle(page)
-    assert page.locator("[data-testid='stMultiSelect']").get_by_text("toy-wgan-gp").count() == 1
+    page.locator("[data-testid='stMultiSelect']").get_by_text("toy-wgan-gp").wait_for(timeout=30000)  # its script
     page.locator("[data-testid='stSidebar']").get_by_text("Log scale (W estimate)").click()
     page.wait_for_function("""() => [...document.querySelectorAll('.js-plotly-plot')].some(el =>
         (el.data || []).some(t => (t.name || '').includes('W estimate')) && el.layout.yaxis.type === 'log')""",

@@ -54,3 +54,14 @@ def test_progress_is_clipped_and_missing_is_a_dash():
 def test_a_bad_state_is_marked_and_a_non_picture_sample_is_not_shown():
     html = RH.table_html([RH.Row(state="diverged", run="x", sample="javascript:alert(1)")])
     assert "class='bad'>diverged" in html and "javascript:" not in html
+
+
+def test_a_sparkline_from_anyones_status_json_never_breaks_the_table():
+    for junk in ("1,2,3", 7, {"a": 1}, [True, False, True], ["x", None, "y"]):
+        assert RH.sparkline(junk) == "—", junk
+    assert sparkline_points(RH.sparkline([1, "x", 2.5, None, 3])) == 3  # the numbers among them
+
+
+def test_links_open_in_a_new_tab():
+    """The page's search, filters and page number are not in its URL: leaving it would lose them."""
+    assert "target='_blank'" in RH.link("monitor", "a", "a")

@@ -1,7 +1,8 @@
 """Monitor: one run (or several overlaid), live while it trains.
 
 What a user waits for comes first: the critic's estimate, then the advisor's verdict and the
-quality measure; the rest is sent once the browser has drawn the estimate (python -m bench.browser). Live parts refresh as fragments: the estimate and the verdict
+quality measure; the rest is sent once the browser has drawn the estimate (python -m bench.browser).
+Live parts refresh as fragments: the estimate and the verdict
 every LIVE_REFRESH_S, the other charts and the samples every DETAIL_REFRESH_S, nothing while the
 tab is hidden or when the runs have ended.
 """
@@ -31,10 +32,10 @@ if not runs:
 picker = st.container()
 with st.sidebar:
     options = st.container()
-chosen, _ = runs_to_show(root, runs)
+chosen, missing = runs_to_show(root, runs)
 if not chosen:
     with picker:
-        pick_runs(root, runs)
+        pick_runs(root, runs, chosen, missing)
     st.info("Pick a run to monitor.")
     st.stop()
 CHART_OPTIONS = {"x_axis": next(iter(charts.X_AXES)), "smooth_method": "ema", "smooth_weight": 0.6, "log_y": False}
@@ -128,14 +129,24 @@ def estimate_and_verdict() -> None:
         st.rerun()  # the run just ended: redraw once with live refresh off
 
 
-estimate_and_verdict()
+
+
+def controls() -> None:
+    with picker:
+        pick_runs(root, runs, chosen, missing)
+    with options:
+        chart_options()
+
+
+try:
+    estimate_and_verdict()
+except Exception:  # the estimate could not be drawn: the user can still pick another run
+    controls()
+    raise
 has_chart = any(d.exists() and len(load.metrics(d)[0]) for d in run_dirs.values())
 first_load = has_chart and not drawn  # the rest, the picker and the options too, once the estimate is drawn
 if not first_load:
-    with picker:
-        pick_runs(root, runs)
-    with options:
-        chart_options()
+    controls()
 mount_reporter()
 if first_load:
     st.caption("Drawing the other charts…")

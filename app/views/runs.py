@@ -46,11 +46,16 @@ def runs_table() -> None:
     # plain HTML, not st.dataframe: the data grid's scripts were most of a fresh browser's wait (app/runs_html.py)
     st.html(RH.table_html(rt.page_rows(shown, rt.pictures(root, list(shown["run"])))))
     problems = shown[shown["problem"].fillna("").astype(bool)]
-    for _, r in problems.iterrows():  # why a run failed, or what is wrong with a folder: said in words
-        st.warning(f"`{r['run']}` ({r['state']}): {r['problem']}", icon=":material/error:")
+    with st.container():  # (its own place: the expander below keeps its place, open or closed, as they change)
+        for _, r in problems.iterrows():  # why a run failed, or what is wrong with a folder: said in words
+            st.warning(f"`{r['run']}` ({r['state']}): {r['problem']}", icon=":material/error:")
     with st.expander("Command line that reproduces a run"):
-        # the rows on screen only: a list of every run (10,000 names) cost a fresh browser 0.3 s on every visit
-        name = st.selectbox("Run (from the rows above)", list(shown["run"]), key="repro_run",
+        # the rows on screen only: a list of every run (10,000 names) cost a fresh browser 0.3 s on every visit;
+        # the run picked stays while it exists, even when a refresh moves it off the page
+        options = list(shown["run"])
+        if (picked_run := st.session_state.get("repro_run")) not in options and picked_run in set(df["run"]):
+            options.insert(0, picked_run)
+        name = st.selectbox("Run (from the rows above)", options, key="repro_run",
                             help="search, filter or turn the page to find another")
         cfg = load.train_config(rf.resolve_run(root, name)) if name else None
         if name and cfg is None:
