@@ -2,8 +2,9 @@
 
 Why not st.dataframe: the page shows 25 rows at a time, and the data grid's scripts (about 1.5 MB of JavaScript,
 loaded on first use) were most of what a fresh browser waited for on this page: with the reproduce box's list cut
-to the rows on screen too, 10,000 runs went from 2.44 s to 1.67 s to the table on screen (python -m bench.runs_page). Sorting, filters and search run on the server over
-every run, so the grid's own sorting was never the whole picture anyway. Pure functions: no Streamlit.
+to the rows on screen too, 10,000 runs went from 2.44 s to 1.67 s to the table on screen (python -m
+bench.runs_page). Sorting, filters and search run on the server over every run, so the grid's own sorting was
+never the whole picture anyway. Pure functions: no Streamlit.
 """
 
 from __future__ import annotations

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import streamlit as st
 
@@ -32,12 +31,10 @@ def runs_to_show(root: Path, runs: list[str], key: str = "runs") -> tuple[list[s
     return wanted, missing
 
 
-def pick_runs(root: Path, runs: list[str], wanted: Optional[list[str]] = None,
-              missing: Optional[list[str]] = None, key: str = "runs", label: str = "Runs") -> list[str]:
-    """A multiselect of runs on runs_to_show() (pass what it gave, if the page has it already), its choice kept in
-    the URL and for the session's next visit."""
-    if wanted is None or missing is None:
-        wanted, missing = runs_to_show(root, runs, key)
+def pick_runs(root: Path, runs: list[str], wanted: list[str], missing: list[str], key: str = "runs",
+              label: str = "Runs") -> list[str]:
+    """A multiselect of runs opening on what runs_to_show() gave (`wanted`, `missing`), its choice kept in the URL
+    and for the session's next visit."""
     if missing:
         st.warning(f"There is no run {', '.join(f'`{m}`' for m in missing)} in `{root}`: pick one below.",
                    icon=":material/search_off:")

@@ -5,7 +5,7 @@
 N synthetic finished runs written straight from the contract: one run recorded through the Recorder (5,000
 metric rows, an evaluation every 1,000 steps; its status.json keeps the summary the page reads), then copied N
 times with its own config.json and status.json (the tables hard-linked: the same bytes, N folders). Each
-time is navigation to the table on screen ("N of N runs" and the first row of the table drawn) in a fresh browser context;
+time is navigation to the table on screen ("N of N runs" and its first row drawn) in a fresh browser context;
 cold: the first visit after the server started, warm: later visits (median of --repeat, with the range),
 and each later visit reloaded in its context (the browser's cache warm, as for a user coming back).
 --no-summary N adds N runs whose status.json has no summary (written before it existed, or by another tool):

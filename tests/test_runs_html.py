@@ -31,7 +31,8 @@ def test_names_are_escaped_and_links_quoted():
     html = RH.table_html([RH.Row(state="finished", run=name, algo="<b>", group="g&h")])
     assert "<img src=x" not in html and "<b>" not in html
     df = read_table(html)
-    assert df.iloc[0]["run (Monitor)"] == "monitor?run=%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E%20%26%20%27q%27%20%231%3F"
+    assert df.iloc[0]["run (Monitor)"] == ("monitor?run=%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E%20%26%20"
+                                          "%27q%27%20%231%3F")
     assert df.iloc[0][""] == "compare?group=g%26h" and df.iloc[0]["algo"] == "<b>"
 
 

@@ -43,13 +43,16 @@ x, method, weight, log_y = (st.session_state.get(k, v) for k, v in CHART_OPTIONS
 
 
 def chart_options() -> None:
+    """The widgets behind CHART_OPTIONS, each opening on the default the chart was drawn with."""
     st.subheader("Chart options")
-    st.radio("X axis", list(charts.X_AXES), format_func=lambda k: charts.X_AXES[k], key="x_axis")
-    st.radio("Smoothing", ["ema", "median", "none"], key="smooth_method",
+    axes, methods = list(charts.X_AXES), ["ema", "median", "none"]
+    st.radio("X axis", axes, index=axes.index(CHART_OPTIONS["x_axis"]), format_func=lambda k: charts.X_AXES[k],
+             key="x_axis")
+    st.radio("Smoothing", methods, index=methods.index(CHART_OPTIONS["smooth_method"]), key="smooth_method",
              format_func={"ema": "EMA (TensorBoard)", "median": "median filter", "none": "none"}.get)
     st.slider("Smoothing weight", 0.0, 0.99, CHART_OPTIONS["smooth_weight"], 0.01, key="smooth_weight",
               help="EMA weight, or the median window as a share of 100 points.")
-    st.toggle("Log scale (W estimate)", key="log_y")
+    st.toggle("Log scale (W estimate)", CHART_OPTIONS["log_y"], key="log_y")
 
 
 run_dirs = {name: rf.resolve_run(root, name) for name in chosen}
@@ -127,8 +130,6 @@ def estimate_and_verdict() -> None:
         draw("evals_figure", eval_frames, keys, [col], f"chart_q{i}", where, title=title)
     if live and not any(load.is_live(d) for d in run_dirs.values() if d.exists()):
         st.rerun()  # the run just ended: redraw once with live refresh off
-
-
 
 
 def controls() -> None:
