@@ -64,6 +64,7 @@ def measure_live(browser: Browser, url: str, run: Path, server_pid: int, seconds
     t = threading.Thread(target=feed, args=(run, stop), daemon=True)
     with browser.page(url) as p:
         p.wait_chart(W)
+        p.stop_recording()  # (the delays below are found by wait_x_at_least; the recorder would only cost CPU)
         t.start()
         p.page.wait_for_timeout(3000)  # (not time.sleep: Playwright delivers the byte counts while it waits)
         ws0, cpu0, t0 = p.ws_bytes(), cpu_seconds(server_pid), time.time()
