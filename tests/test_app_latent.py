@@ -46,6 +46,8 @@ def test_moving_a_slider_changes_the_image_and_the_url(runs, media):
     write_generator_run(runs, "g")
     at = lab(run="g")
     before = image_urls(at)[0]
+    assert len(at.get("image")) == 4  # the sliders' picture, the strip, its GIF and the walk: one each
+    assert not at.get("help_info")  # nothing printed by Streamlit's "magic" (a bare expression is written out)
     assert at.query_params["amounts"] == "0,0,0,0,0,0"
     at.slider(key="lab_sefa_0").set_value(2.5).run()
     assert not at.exception

@@ -34,3 +34,33 @@ def test_one_click_links_the_slider_just_moved(tmp_path):
                                    "location.search.includes('amounts=0,0.')", timeout=30_000)
             amounts = parse_qs(urlparse(page.url).query)["amounts"][0].split(",")
     assert shown > 0 and float(amounts[1]) == shown and all(float(a) == 0 for i, a in enumerate(amounts) if i != 1)
+
+
+def test_each_slider_redraws_the_one_picture_and_its_code(tmp_path):
+    """Each slider reruns alone (its own fragment) and writes into the picture and code shared by all: moving
+    two different sliders leaves one picture and one code block, both from every slider's value."""
+    from bench.browser_harness import Browser, Server
+    from tests.conftest import ROOT
+
+    runs = tmp_path / "runs"
+    write_generator_run(runs, "g")
+    with Server([str(ROOT / "app" / "main.py"), "--", "--runs-dir", str(runs)]) as srv, Browser() as b:
+        with b.page(srv.url + "/latent?run=g") as p:
+            page = p.page
+            page.wait_for_selector("[data-testid='stImage'] img", timeout=120_000)
+            page.get_by_text("Copy as Python").click()
+            page.wait_for_selector("[data-testid='stCode']", timeout=30_000)
+            pictures = []
+            for name, key in (("direction 3", "ArrowRight"), ("direction 1", "ArrowLeft")):
+                old = page.locator("[data-testid='stImage'] img").first.get_attribute("src")
+                page.locator("[data-testid='stSlider']").filter(has_text=name).locator("input").focus()
+                page.keyboard.press(key)
+                page.wait_for_function("old => document.querySelector(\"[data-testid='stImage'] img\").src !== old",
+                                       arg=old, timeout=30_000)
+                pictures.append(old)
+            page.wait_for_function("() => document.querySelector(\"[data-testid='stCode']\").innerText"
+                                   ".includes('[-0.1, 0.0, 0.1')", timeout=30_000)
+            assert page.locator("[data-testid='stCode']").count() == 1
+            assert page.locator("[data-testid='stImage'] img").count() == 4  # the picture, strip, GIF and walk
+            assert page.locator("[data-testid='stException']").count() == 0
+            assert len(set(pictures)) == 2

@@ -85,19 +85,17 @@ if method != state.method:
 SLIDERS = min(G.latent_dim, 16 if method == "raw" else 6)  # at most; fewer where the export has fewer directions
 
 
-@st.fragment
-def sliders() -> None:
-    """Only this part reruns when a slider moves: the sliders and the new sample, nothing else."""
-    dirs, found = lab.directions(run_dir, step, method, SLIDERS, G.latent_dim)
-    if not found:
-        st.caption("This export has no directions beside it: the sliders move raw z coordinates.")
-    cols = st.columns(min(SLIDERS, 4))
-    amounts = []
-    for i in range(len(dirs)):
-        default = state.amounts[i] if i < len(state.amounts) else 0.0
-        label = f"z[{i}]" if method == "raw" else f"direction {i + 1}"
-        amounts.append(cols[i % len(cols)].slider(label, -3.0, 3.0, float(default), 0.1, key=f"lab_{method}_{i}",
-                                                  help="standard deviations along this direction"))
+def slider_value(i: int) -> float:
+    """Slider i's value as the widgets hold it, else the URL's (a link's amounts), else 0."""
+    key = f"lab_{method}_{i}"
+    if key in st.session_state:
+        return float(st.session_state[key])
+    return float(state.amounts[i]) if i < len(state.amounts) else 0.0
+
+
+def draw_picture() -> None:
+    """The moved samples into the picture's placeholder (and the code, when asked for) from every slider's value."""
+    amounts = [slider_value(i) for i in range(len(dirs))]
     state.amounts = amounts
     if toy:
         z = latents.move(latents.seed_latents(range(state.seed, state.seed + lab.TOY_POINTS), G.latent_dim), dirs,
@@ -108,16 +106,41 @@ def sliders() -> None:
                   "the saved sample could not be read, so no real points" if lab.nearest_sample(run_dir, step) else
                   "this run saved no sample to draw the real points from")
         seeds = f"seeds {state.seed}–{state.seed + lab.TOY_POINTS - 1}"
-        st.image(thumbs.data_uri(png), width=lab.TOY_PIXELS, caption=f"orange: {lab.TOY_POINTS} generated points "
-                 f"({seeds}) moved together, snapshot step {step}; {behind}")
+        picture.image(thumbs.data_uri(png), width=lab.TOY_PIXELS, caption=f"orange: {lab.TOY_POINTS} generated "
+                      f"points ({seeds}) moved together, snapshot step {step}; {behind}")
     else:
         z = latents.move(latents.seed_latents(range(state.seed, state.seed + lab.GRID_SEEDS), G.latent_dim), dirs,
                          amounts)
-        st.image(thumbs.data_uri(lab.image_grid_png(G, z, ncol=lab.GRID_SEEDS)), caption=f"seeds {state.seed}–"
-                 f"{state.seed + lab.GRID_SEEDS - 1} moved together, snapshot step {step}")
-    if st.session_state.get("lab_code"):  # the toggle is above, outside this fragment
+        picture.image(thumbs.data_uri(lab.image_grid_png(G, z, ncol=lab.GRID_SEEDS)), caption=f"seeds "
+                      f"{state.seed}–{state.seed + lab.GRID_SEEDS - 1} moved together, snapshot step {step}")
+    if st.session_state.get("lab_code"):
         n = lab.TOY_POINTS if toy else lab.GRID_SEEDS
-        st.code(lab.python_snippet(run_dir, step, state.seed, method, amounts, n), language="python")
+        code.code(lab.python_snippet(run_dir, step, state.seed, method, amounts, n), language="python")
+    else:
+        code.empty()
+
+
+def slider_moved(i: int) -> None:
+    st.session_state["lab_moved"] = i
+
+
+@st.fragment
+def one_slider(i: int) -> None:
+    """A slider that reruns alone when moved: it redraws itself and the picture, and nothing else (each element
+    a move redraws costs the browser time: one fragment for all sliders redrew every slider at every move)."""
+    label = f"z[{i}]" if method == "raw" else f"direction {i + 1}"
+    st.slider(label, -3.0, 3.0, slider_value(i), 0.1, key=f"lab_{method}_{i}", on_change=slider_moved, args=(i,),
+              help="standard deviations along this direction")
+    if st.session_state.get("lab_moved") == i:  # this slider's own rerun
+        del st.session_state["lab_moved"]
+        draw_picture()
+    elif whole_page_run:  # every slider writes to the picture's places on a whole-page run (Streamlit keeps a
+        # fragment's place in a container outside it only so); the last one draws the picture
+        if i == len(dirs) - 1:
+            draw_picture()
+        else:
+            picture.empty()
+            code.empty()
 
 
 def _toy_background(at_step: int) -> go.Figure:
@@ -129,8 +152,8 @@ def _toy_background(at_step: int) -> go.Figure:
     return charts.toy_samples_figure(df[df["kind"] != "fake"], "")
 
 
-# Outside the sliders' fragment, so a slider move redraws only the sliders and the picture (each element the
-# fragment redraws costs the browser time at every move: python -m bench.sliders).
+# Outside the sliders' fragments, so a slider move redraws only its slider and the picture (each element the
+# move redraws costs the browser time: python -m bench.sliders).
 c1, c2 = st.columns([1, 3], vertical_alignment="center")
 # the URL takes the slider values on request (and on any other change of the page): rewriting it at every move
 # cost each move ~30 ms in the browser, a quarter of the wait. The values are read in the click's callback, from
@@ -140,7 +163,19 @@ c1.button("Link to this view", icon=":material/link:", help="put the sliders' va
 # the code only on request: a highlighted code block redrawn at every slider move costs the browser more than
 # the new image does
 c2.toggle("Copy as Python", key="lab_code", help="the lines that regenerate the picture below")
-sliders()
+dirs, found = lab.directions(run_dir, step, method, SLIDERS, G.latent_dim)
+if not found:
+    st.caption("This export has no directions beside it: the sliders move raw z coordinates.")
+columns = st.columns(max(1, min(len(dirs), 4)))
+picture, code = st.empty(), st.empty()  # filled by whichever slider moved, or below on a whole-page run
+st.session_state.pop("lab_moved", None)
+whole_page_run = True
+for i in range(len(dirs)):
+    with columns[i % len(columns)]:
+        one_slider(i)
+whole_page_run = False
+if len(dirs) == 0:
+    draw_picture()
 
 
 @st.fragment
