@@ -1,7 +1,7 @@
 """The other pages at scale, in Chromium: Compare with a trio over four seeds, the Study page on a 72-run study,
 the Latent lab's run list with 1,000 runs.
 
-    python -m bench.pages [--repeat 5]
+    python -m bench.pages [--repeat 5] [--only compare study lab]
 
 Runs written from the contract (tests/fixtures.py: 2,000 metric rows and 20 evaluations each; the lab's
 runs each hold the same small ONNX generator, exported once through Recorder.generator and hard-linked).
@@ -87,11 +87,14 @@ def visit(browser: Browser, url: str, image: bool) -> tuple[float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--only", choices=("compare", "study", "lab"), nargs="+", help="these pages only")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-pages-"))
     cases = {"Compare, a trio over 4 seeds (12 runs)": (compare_runs, False),
              "Study, 72 runs (3 algorithms x 8 settings x 3 seeds)": (study_runs, False),
              "Latent lab, 1,000 runs with a generator": (lab_runs, True)}
+    if args.only:
+        cases = {k: v for k, v in cases.items() if v[0].__name__.split("_")[0] in args.only}
     results = {}
     with Browser() as browser:
         for name, (make, image) in cases.items():
