@@ -21,13 +21,14 @@ class LabState:
     frames: int = 12
     interp: str = "slerp"
     walk: list[int] = field(default_factory=lambda: [0, 1, 2, 3])
+    play: bool = False  # the interpolation and the walk as looping GIFs (off: the strip and the downloads only)
 
     def to_params(self) -> dict[str, str]:
         out = {}
         for k, v in asdict(self).items():
             if v is None:
                 continue
-            out[k] = ",".join(_fmt(x) for x in v) if isinstance(v, list) else str(v)
+            out[k] = ",".join(_fmt(x) for x in v) if isinstance(v, list) else _fmt(v)
         return out
 
     @classmethod
@@ -45,6 +46,8 @@ class LabState:
                     val = [int(x) for x in raw.split(",") if x != ""][:32] or s.walk
                 elif f.name in ("step", "seed", "seed_a", "seed_b", "frames"):
                     val = int(raw)
+                elif f.name == "play":
+                    val = raw.strip().lower() in ("1", "true", "yes", "on")
                 else:
                     val = str(raw)
             except ValueError:
@@ -60,4 +63,6 @@ class LabState:
 
 
 def _fmt(x) -> str:
+    if isinstance(x, bool):
+        return "1" if x else "0"
     return f"{x:g}" if isinstance(x, float) else str(x)

@@ -46,7 +46,7 @@ def test_moving_a_slider_changes_the_image_and_the_url(runs, media):
     write_generator_run(runs, "g")
     at = lab(run="g")
     before = image_urls(at)[0]
-    assert len(at.get("image")) == 4  # the sliders' picture, the strip, its GIF and the walk: one each
+    assert len(at.get("image")) == 2  # the sliders' picture and the strip: one each (the GIFs play on request)
     assert not at.get("help_info")  # nothing printed by Streamlit's "magic" (a bare expression is written out)
     assert at.query_params["amounts"] == "0,0,0,0,0,0"
     at.slider(key="lab_sefa_0").set_value(2.5).run()
@@ -133,6 +133,19 @@ def test_raw_coordinates_move_one_latent_coordinate_each(runs):
     assert not at.exception and image_urls(at)[0] != before
     next(b for b in at.button if b.label == "Link to this view").click().run()
     assert at.query_params["method"] == "raw" and at.query_params["amounts"].split(",")[3] == "-2"
+
+
+def test_the_animations_play_on_request_and_with_the_link(runs):
+    write_generator_run(runs, "g")
+    at = lab(run="g")
+    assert not any(i.url.startswith("data:image/gif") or "gif" in (i.caption or "") for el in at.get("image")
+                   for i in el.proto.imgs) and at.query_params["play"] == "0"
+    at.toggle(key="lab_play").set_value(True).run()
+    captions = [i.caption for el in at.get("image") for i in el.proto.imgs]
+    assert "animation" in captions and any(c.startswith("a loop through seeds 0, 1, 2, 3") for c in captions)
+    assert at.query_params["play"] == "1"
+    again = lab(**dict(at.query_params.items()))
+    assert len(again.get("image")) == 4 and again.toggle(key="lab_play").value
 
 
 def test_walk_as_gif_loops_through_the_seeds(runs, media):

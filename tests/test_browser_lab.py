@@ -61,6 +61,6 @@ def test_each_slider_redraws_the_one_picture_and_its_code(tmp_path):
             page.wait_for_function("() => document.querySelector(\"[data-testid='stCode']\").innerText"
                                    ".includes('[-0.1, 0.0, 0.1')", timeout=30_000)
             assert page.locator("[data-testid='stCode']").count() == 1
-            assert page.locator("[data-testid='stImage'] img").count() == 4  # the picture, strip, GIF and walk
+            assert page.locator("[data-testid='stImage'] img").count() == 2  # the picture and the strip
             assert page.locator("[data-testid='stException']").count() == 0
             assert len(set(pictures)) == 2

@@ -89,8 +89,9 @@ def test_lab_query_parameters_round_trip():
     from wgan_watch.app.lab_state import LabState
 
     s = LabState(run="r1", step=500, seed=7, method="ganspace", amounts=[1.5, -0.25, 0.0], seed_a=3, seed_b=9,
-                 frames=20, interp="lerp", walk=[5, 6, 7])
+                 frames=20, interp="lerp", walk=[5, 6, 7], play=True)
     assert LabState.from_params(s.to_params()) == s
+    assert s.to_params()["play"] == "1" and LabState.from_params({"play": "0"}).play is False
     assert LabState.from_params({}) == LabState()
 
 
