@@ -96,10 +96,16 @@ def watch(browser: Browser, url: str, run: Path, server_pid: int, viewers: int, 
         cpu0, b0, t0, n0 = cpu_seconds(server_pid), browser_cpu_seconds(), time.time(), len(written)
         pages[0].page.wait_for_timeout(seconds * 1000)
         cpu1, b1, t1, n1 = cpu_seconds(server_pid), browser_cpu_seconds(), time.time(), len(written)
-        pages[0].page.wait_for_timeout(2 * LIVE_REFRESH_S * 1000)  # the last parts reach the screens
+        timed = written[n0:n1]
+        # the last timed part reaches every screen (or 30 s pass): a part still on its way is late, not missed,
+        # and left out it would take the slowest delays out of the median and the max
+        deadline = time.time() + 30
+        for p in pages:
+            with contextlib.suppress(Exception):
+                p.page.wait_for_function("s => window.__last >= s", arg=timed[-1][0] if timed else 0,
+                                         timeout=max(1, deadline - time.time()) * 1000, polling=250)
         stop.set()
         feeder.join()
-        timed = written[n0:n1]
         all_delays = [d for p in pages for d in delays(timed, p.page.evaluate("window.__seen"))]
     missed = viewers * len(timed) - len(all_delays)
     return {"viewers": viewers, "cpu_ms_per_s": (cpu1 - cpu0) / (t1 - t0) * 1000, "hidden": hidden,
