@@ -84,6 +84,10 @@ def delays(written: list, seen: list) -> list[float]:
 def watch(browser: Browser, url: str, run: Path, server_pid: int, viewers: int, seconds: float) -> dict:
     with contextlib.ExitStack() as stack:
         pages = [stack.enter_context(browser.page(url, viewport=(1400, 1000))) for _ in range(viewers)]
+        for i, p in enumerate(pages):
+            p.page.on("crash", lambda _, i=i: print(f"page {i}: its renderer crashed", file=sys.stderr))
+            p.page.on("framenavigated", lambda f, i=i: print(f"page {i}: navigated to {f.url}", file=sys.stderr)
+                      if f == p.page.main_frame else None)
         for p in pages:
             p.wait_chart(W)
             p.stop_recording()
@@ -106,7 +110,15 @@ def watch(browser: Browser, url: str, run: Path, server_pid: int, viewers: int, 
                                          timeout=max(1, deadline - time.time()) * 1000, polling=250)
         stop.set()
         feeder.join()
-        all_delays = [d for p in pages for d in delays(timed, p.page.evaluate("window.__seen"))]
+        all_delays = []
+        for i, p in enumerate(pages):
+            shown = delays(timed, p.page.evaluate("window.__seen"))
+            all_delays += shown
+            if len(shown) < len(timed):  # say what a page that fell behind shows (to stderr: the table stays clean)
+                text = p.page.evaluate("document.body.innerText.slice(0, 300)").replace("\n", " | ")
+                where = p.page.evaluate("[location.href, document.readyState, document.querySelectorAll('*').length]")
+                print(f"page {i} showed {len(shown)} of {len(timed)} parts; at {where} it reads: {text}",
+                      file=sys.stderr)
     missed = viewers * len(timed) - len(all_delays)
     return {"viewers": viewers, "cpu_ms_per_s": (cpu1 - cpu0) / (t1 - t0) * 1000, "hidden": hidden,
             "browser_cores": (b1 - b0) / (t1 - t0),
