@@ -86,8 +86,9 @@ def watch(browser: Browser, url: str, run: Path, server_pid: int, viewers: int, 
         pages = [stack.enter_context(browser.page(url, viewport=(1400, 1000))) for _ in range(viewers)]
         for i, p in enumerate(pages):
             p.page.on("crash", lambda _, i=i: print(f"page {i}: its renderer crashed", file=sys.stderr))
-            p.page.on("framenavigated", lambda f, i=i: print(f"page {i}: navigated to {f.url}", file=sys.stderr)
-                      if f == p.page.main_frame else None)
+            p.page.on("framenavigated", lambda f, i=i, page=p.page: print(f"page {i}: navigated to {f.url}",
+                                                                          file=sys.stderr)
+                      if f == page.main_frame else None)
         for p in pages:
             p.wait_chart(W)
             p.stop_recording()
