@@ -6,7 +6,8 @@ the floor. Every generator runs through onnxruntime from its ONNX export, as the
 Headless Chromium (Debian's, through Playwright) moves a slider with the keyboard (ArrowRight /
 ArrowLeft, one 0.1 step) and times from the keydown to the new image loaded in the page (on a toy run
 too: the moved points are drawn over the critic's heatmap as one picture). The floor: a page with one slider
-and one image (bench/slider_floor.py), in the same run, alternating. Also the interpolation strip and GIF (new frames count) and the walk GIF.
+and one image (bench/slider_floor.py), in the same run, alternating. Also the interpolation strip (a new frames
+count; its GIF is built in the same call, for the download and for "Play the animations", off here).
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ NEW_STRIP = """old => { const i = document.querySelectorAll("[data-testid='stIma
 
 
 def interpolation_times(browser: Browser, url: str, repeats: int) -> list[float]:
-    """Milliseconds from Enter in the Frames box to the new interpolation strip (its GIF comes in the same run)."""
+    """Milliseconds from Enter in the Frames box to the new interpolation strip (its GIF is built in the same call)."""
     times = []
     with browser.page(url) as p:
         page = p.page
@@ -121,7 +122,7 @@ def main() -> None:
                                                       args.moves)
             res["latent lab, 64x64 DCGAN"] += slider_moves(browser, lab.url + f"/latent?run={names['dcgan64']}",
                                                            args.moves)
-            res.setdefault("interpolation strip and GIF, digits (10/16 frames)", []).extend(
+            res.setdefault("interpolation strip, digits (10/16 frames)", []).extend(
                 interpolation_times(browser, lab.url + f"/latent?run={names['digits']}", max(4, args.moves // 4)))
             res["latent lab, gaussians8 (points over the critic)"] += slider_moves(
                 browser, lab.url + f"/latent?run={names['gaussians8']}", args.moves)

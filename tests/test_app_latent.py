@@ -138,9 +138,9 @@ def test_raw_coordinates_move_one_latent_coordinate_each(runs):
 def test_the_animations_play_on_request_and_with_the_link(runs):
     write_generator_run(runs, "g")
     at = lab(run="g")
-    assert not any(i.url.startswith("data:image/gif") or "gif" in (i.caption or "") for el in at.get("image")
-                   for i in el.proto.imgs) and at.query_params["play"] == "0"
+    assert not [u for u in image_urls(at) if u.endswith(".gif")] and at.query_params["play"] == "0"
     at.toggle(key="lab_play").set_value(True).run()
+    assert len([u for u in image_urls(at) if u.endswith(".gif")]) == 2
     captions = [i.caption for el in at.get("image") for i in el.proto.imgs]
     assert "animation" in captions and any(c.startswith("a loop through seeds 0, 1, 2, 3") for c in captions)
     assert at.query_params["play"] == "1"

@@ -120,27 +120,22 @@ def draw_picture() -> None:
         code.empty()
 
 
-def slider_moved(i: int) -> None:
-    st.session_state["lab_moved"] = i
-
-
 @st.fragment
 def one_slider(i: int) -> None:
     """A slider that reruns alone when moved: it redraws itself and the picture, and nothing else (each element
     a move redraws costs the browser time: one fragment for all sliders redrew every slider at every move)."""
     label = f"z[{i}]" if method == "raw" else f"direction {i + 1}"
-    st.slider(label, -3.0, 3.0, slider_value(i), 0.1, key=f"lab_{method}_{i}", on_change=slider_moved, args=(i,),
+    st.slider(label, -3.0, 3.0, slider_value(i), 0.1, key=f"lab_{method}_{i}",
               help="standard deviations along this direction")
-    if st.session_state.get("lab_moved") == i:  # this slider's own rerun
-        del st.session_state["lab_moved"]
+    # Every slider writes to the picture's places on a whole-page run: Streamlit keeps a fragment's place in a
+    # container outside it only so, and empties that place when the fragment reruns alone. So a slider's own
+    # rerun always draws the picture (moves queued together can rerun several sliders in one go, in any order),
+    # and on a whole-page run the last slider draws it once.
+    if not whole_page_run or i == len(dirs) - 1:
         draw_picture()
-    elif whole_page_run:  # every slider writes to the picture's places on a whole-page run (Streamlit keeps a
-        # fragment's place in a container outside it only so); the last one draws the picture
-        if i == len(dirs) - 1:
-            draw_picture()
-        else:
-            picture.empty()
-            code.empty()
+    else:
+        picture.empty()
+        code.empty()
 
 
 def _toy_background(at_step: int) -> go.Figure:
@@ -168,7 +163,6 @@ if not found:
     st.caption("This export has no directions beside it: the sliders move raw z coordinates.")
 columns = st.columns(max(1, min(len(dirs), 4)))
 picture, code = st.empty(), st.empty()  # filled by whichever slider moved, or below on a whole-page run
-st.session_state.pop("lab_moved", None)
 whole_page_run = True
 for i in range(len(dirs)):
     with columns[i % len(columns)]:
