@@ -104,9 +104,11 @@ def watch(browser: Browser, url: str, run: Path, server_pid: int, viewers: int, 
         timed = written[n0:n1]
         # the last timed part reaches every screen (or 30 s pass): a part still on its way is late, not missed,
         # and left out it would take the slowest delays out of the median and the max
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
         deadline = time.time() + 30
         for p in pages:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(PlaywrightTimeout):  # (a page that never gets there: missed, said below)
                 p.page.wait_for_function("s => window.__last >= s", arg=timed[-1][0] if timed else 0,
                                          timeout=max(1, deadline - time.time()) * 1000, polling=250)
         stop.set()

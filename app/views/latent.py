@@ -64,9 +64,13 @@ def sync_url() -> None:
     st.query_params.from_dict(state.to_params())
 
 
+def slider_key(method: str, i: int) -> str:
+    return f"lab_{method}_{i}"
+
+
 def link_now(method: str, k: int) -> None:
     """The "Link to this view" button's callback: the sliders' current values into the URL."""
-    keys = [f"lab_{method}_{i}" for i in range(k)]
+    keys = [slider_key(method, i) for i in range(k)]
     state.amounts = [float(st.session_state[key]) for key in keys if key in st.session_state]
     sync_url()
 
@@ -87,7 +91,7 @@ SLIDERS = min(G.latent_dim, 16 if method == "raw" else 6)  # at most; fewer wher
 
 def slider_value(i: int) -> float:
     """Slider i's value as the widgets hold it, else the URL's (a link's amounts), else 0."""
-    key = f"lab_{method}_{i}"
+    key = slider_key(method, i)
     if key in st.session_state:
         return float(st.session_state[key])
     return float(state.amounts[i]) if i < len(state.amounts) else 0.0
@@ -125,7 +129,7 @@ def one_slider(i: int) -> None:
     """A slider that reruns alone when moved: it redraws itself and the picture, and nothing else (each element
     a move redraws costs the browser time: one fragment for all sliders redrew every slider at every move)."""
     label = f"z[{i}]" if method == "raw" else f"direction {i + 1}"
-    st.slider(label, -3.0, 3.0, slider_value(i), 0.1, key=f"lab_{method}_{i}",
+    st.slider(label, -3.0, 3.0, slider_value(i), 0.1, key=slider_key(method, i),
               help="standard deviations along this direction")
     # Every slider writes to the picture's places on a whole-page run: Streamlit keeps a fragment's place in a
     # container outside it only so, and empties that place when the fragment reruns alone. So a slider's own
@@ -174,6 +178,12 @@ if len(dirs) == 0:
 
 @st.fragment
 def interpolation() -> None:
+    """The interpolation and the walk; the URL follows what they show, once, at the end (early returns too)."""
+    interpolation_and_walk()
+    sync_url()
+
+
+def interpolation_and_walk() -> None:
     st.subheader("Interpolation")
     st.caption("Spherical (slerp) follows the sphere where Gaussian latents live; a straight line (lerp) cuts "
                "through its middle, where the generator saw few latents, so its midpoints look washed out.")
@@ -183,7 +193,6 @@ def interpolation() -> None:
     state.frames = int(c[2].number_input("Frames", 2, 120, state.frames, key="lab_frames"))
     state.interp = c[3].radio("Path", INTERPOLATIONS, index=INTERPOLATIONS.index(state.interp), key="lab_interp",
                               horizontal=True)
-    sync_url()
     if toy:
         za, zb = latents.seed_latents([state.seed_a, state.seed_b], G.latent_dim)
         path = G(latents.interpolate(za, zb, state.frames, state.interp))
@@ -199,7 +208,6 @@ def interpolation() -> None:
     state.play = st.toggle("Play the animations", state.play, key="lab_play",
                            help="the interpolation and the latent walk as looping GIFs (they cost the browser "
                                 "time for as long as they play; the downloads are there either way)")
-    sync_url()
     c1, c2 = st.columns([1, 3])
     if state.play:
         c1.image(gif, caption="animation")
@@ -215,7 +223,6 @@ def interpolation() -> None:
         return
     if len(seeds) >= 2:
         state.walk = seeds
-        sync_url()
         walk = lab.latent_walk(str(run_dir), step, mtime, tuple(seeds), max(2, state.frames // 2), state.interp)
         if state.play:
             st.image(walk, caption=f"a loop through seeds {', '.join(map(str, seeds))}")
