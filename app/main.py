@@ -14,7 +14,10 @@ if importlib.util.find_spec("wgan_watch") is None:
              "in the clone (README, first command), then start the dashboard again.")
     st.stop()
 
-st.set_page_config(page_title="WGAN Watch", page_icon=":material/monitoring:", layout="wide")
+from wgan_watch.app.favicon import favicon  # noqa: E402  (after the check above: it needs the package)
+
+# the tab's icon is drawn here: a Material icon would be fetched from fonts.gstatic.com on every page load
+st.set_page_config(page_title="WGAN Watch", page_icon=favicon(), layout="wide")
 page = st.navigation([
     st.Page("views/runs.py", title="Runs", icon=":material/list:", default=True),
     st.Page("views/monitor.py", title="Monitor", icon=":material/monitoring:"),

@@ -174,6 +174,24 @@ def test_compare_page_draws(server, browser):
     page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
 
 
+def test_no_page_asks_another_machine_for_anything(server, browser):
+    """Without internet every page works the same: each request stays on the dashboard's own server (the tab's
+    icon, given as a Material icon name, was fetched from fonts.gstatic.com on every page load)."""
+    url, _ = server
+    elsewhere = []
+    page = browser.new_page(viewport={"width": 1400, "height": 1800})
+    page.on("request", lambda r: elsewhere.append(r.url) if r.url.startswith("http") and not r.url.startswith(url)
+            else None)
+    for path in ("/", "/monitor?run=toy-wgan-gp", "/compare?cmp=toy-wgan-gp&cmp=digits-wgan", "/study",
+                 "/latent?run=digits-gen"):
+        page.goto(url + path)
+        page.wait_for_selector("[data-testid='stApp']", timeout=30000)
+        wait_idle(page)
+        assert page.locator("[data-testid='stException']").count() == 0, path
+    assert page.evaluate("document.querySelector('link[rel*=icon]').href").startswith(url)
+    assert elsewhere == []
+
+
 def test_latent_slider_moved_with_the_mouse_changes_the_image(server, browser):
     url, _ = server
     page = open_page(browser, url + "/latent?run=digits-gen")
@@ -267,3 +285,4 @@ def test_a_live_page_stops_refreshing_while_its_tab_is_hidden(server, browser):
         assert visible >= 2 and hidden == 0, (visible, hidden)
     finally:
         rf.write_status(live, state="finished")
+
