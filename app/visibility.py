@@ -5,7 +5,8 @@ Streamlit's `st.fragment(run_every=...)` timer runs in the browser and keeps goi
 tab's visibility; a change reruns the page, which re-arms the refresh timers only when visible.
 The same lines report when the first Plotly chart is on the screen, so a page can send its other
 charts after the one the user is waiting for (a browser draws every chart of a script run in one
-go once Plotly's library has loaded).
+go once Plotly's library has loaded). And they reload a page that Streamlit's frontend emptied on an
+error of its own, which would otherwise stay empty and stop refreshing for good.
 """
 
 from __future__ import annotations
@@ -29,7 +30,22 @@ export default function ({ setStateValue }) {
       done = true; setStateValue("drawn", true);
     }
   }, 8000);
-  return () => { done = true; clearTimeout(late); document.removeEventListener("visibilitychange", report); };
+  // Under load (16-24 live viewers on 2 cores) Streamlit 1.67's frontend can throw on a delta it is sent
+  // ("Bad delta path index 2 (should be between [0, 1])"); it then drops its connection and the page stays
+  // empty for good. A reload brings the page back: at most once a minute, so an error that came back on
+  // every load would not loop.
+  const recover = (event) => {
+    if (!/Bad delta path|Cannot set a node at a delta path/.test(String(event.message || ""))) return;
+    const last = Number(sessionStorage.getItem("wgan_watch_reloaded") || 0);
+    if (Date.now() - last < 60000) return;
+    sessionStorage.setItem("wgan_watch_reloaded", String(Date.now()));
+    location.reload();
+  };
+  window.addEventListener("error", recover);
+  return () => {
+    done = true; clearTimeout(late);
+    document.removeEventListener("visibilitychange", report); window.removeEventListener("error", recover);
+  };
 }
 """
 _page = st.components.v2.component("wgan_watch_page_state", js=_JS)

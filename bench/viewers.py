@@ -86,6 +86,8 @@ def watch(browser: Browser, url: str, run: Path, server_pid: int, viewers: int, 
         pages = [stack.enter_context(browser.page(url, viewport=(1400, 1000))) for _ in range(viewers)]
         for i, p in enumerate(pages):
             p.page.on("crash", lambda _, i=i: print(f"page {i}: its renderer crashed", file=sys.stderr))
+            # an uncaught error in Streamlit's frontend empties the page and ends its refreshes: say which
+            p.page.on("pageerror", lambda e, i=i: print(f"page {i}: page error: {e}", file=sys.stderr))
             p.page.on("framenavigated", lambda f, i=i, page=p.page: print(f"page {i}: navigated to {f.url}",
                                                                           file=sys.stderr)
                       if f == page.main_frame else None)

@@ -286,3 +286,27 @@ def test_a_live_page_stops_refreshing_while_its_tab_is_hidden(server, browser):
     finally:
         rf.write_status(live, state="finished")
 
+
+def test_a_page_that_streamlit_emptied_on_an_error_of_its_own_reloads(server, browser):
+    """Under load Streamlit's frontend can throw on a delta it is sent (16-24 live viewers, bench.viewers) and leave
+    the page empty for good; the page reloads itself on that error, once a minute at most, and on no other."""
+    url, _ = server
+    page = open_page(browser, url + "/monitor?run=toy-wgan-gp")
+    # the other charts come once the reporter said the estimate is drawn: its lines are running
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=60000)
+
+    def throw(message: str) -> None:
+        page.evaluate("m => { window.__same_page = true; "
+                      "window.dispatchEvent(new ErrorEvent('error', {message: m})); }", message)
+
+    bad_delta = "Uncaught Error: Bad delta path index 2 (should be between [0, 1])"
+    throw("Uncaught TypeError: something else")
+    page.wait_for_timeout(1500)
+    assert page.evaluate("window.__same_page === true")  # another error: no reload
+    with page.expect_navigation(timeout=30000):
+        throw(bad_delta)
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=60000)
+    assert page.evaluate("window.__same_page === undefined")  # a new page, with its charts
+    throw(bad_delta)
+    page.wait_for_timeout(1500)
+    assert page.evaluate("window.__same_page === true")  # not twice within a minute: no loop
