@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import platform
 import statistics
@@ -35,15 +36,22 @@ from wgan_watch.runs import runfiles as rf  # noqa: E402
 # Every time the page's estimate chart first shows a larger last step: [[step, Date.now()], ...]. It looks when
 # the page's DOM changes (a chart redrawn), not on a timer: polling every 50 ms cost each page ~20 ms of CPU
 # per second.
-RECORD_STEPS = """m => { window.__seen = []; window.__last = -1;
+RECORD_STEPS = """m => { window.__seen = JSON.parse(sessionStorage.getItem('__seen') || '[]');
+  window.__last = window.__seen.length ? window.__seen[window.__seen.length - 1][0] : -1;
   const look = () => {
     let mx = -1;
     document.querySelectorAll('.js-plotly-plot').forEach(el => (el._fullData || []).forEach(t => {
       if ((t.name || '').includes(m) && t.x && t.x.length) mx = Math.max(mx, Number(t.x[t.x.length - 1])); }));
-    if (mx > window.__last) { window.__last = mx; window.__seen.push([mx, Date.now()]); }
+    if (mx > window.__last) {
+      window.__last = mx; window.__seen.push([mx, Date.now()]);
+      sessionStorage.setItem('__seen', JSON.stringify(window.__seen));  // kept if the page reloads itself
+    }
   };
   new MutationObserver(look).observe(document.body, {childList: true, subtree: true, attributes: true});
   look(); }"""
+# the same recorder on any later load of a page (one that reloaded itself after an error of Streamlit's frontend)
+# (and without the chart recorder, which looks at every frame: the page's first load needed it, this one does not)
+RECORD_STEPS_AGAIN = """document.addEventListener("DOMContentLoaded", () => { window.__recording = false; (%s)(%s); });"""
 
 
 def feed(run: Path, stop: threading.Event, written: list, every_s: float = 1.0, rows: int = 100) -> None:
@@ -95,6 +103,7 @@ def watch(browser: Browser, url: str, run: Path, server_pid: int, viewers: int, 
             p.wait_chart(W)
             p.stop_recording()
             p.page.evaluate(RECORD_STEPS, W)
+            p.page.context.add_init_script(RECORD_STEPS_AGAIN % (RECORD_STEPS, json.dumps(W)))
         hidden = sum(p.page.evaluate("document.visibilityState") != "visible" for p in pages)
         stop, written = threading.Event(), []
         feeder = threading.Thread(target=feed, args=(run, stop, written), daemon=True)
@@ -117,7 +126,7 @@ def watch(browser: Browser, url: str, run: Path, server_pid: int, viewers: int, 
         feeder.join()
         all_delays = []
         for i, p in enumerate(pages):
-            shown = delays(timed, p.page.evaluate("window.__seen"))
+            shown = delays(timed, p.page.evaluate("window.__seen") or [])
             all_delays += shown
             if len(shown) < len(timed):  # say what a page that fell behind shows (to stderr: the table stays clean)
                 text = p.page.evaluate("document.body.innerText.slice(0, 300)").replace("\n", " | ")
