@@ -1,8 +1,8 @@
 """The browser tab's icon, drawn here rather than named.
 
-Streamlit serves a Material icon given as `page_icon` from fonts.gstatic.com: every page load asked
-Google's servers for it, and a machine without internet (this tool's embedded-data promise) logged a
-failed request and showed no icon. An image is served by the dashboard itself.
+Streamlit gives the browser a Material icon named as `page_icon` as an address on fonts.gstatic.com:
+every page load asked Google's servers for it, and a machine without internet (this tool's embedded-data
+promise) logged a failed request and showed no icon. An image is served by the dashboard itself.
 """
 
 from __future__ import annotations

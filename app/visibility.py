@@ -32,14 +32,16 @@ export default function ({ setStateValue }) {
   }, 8000);
   // Under load (16-24 live viewers on 2 cores) Streamlit 1.67's frontend can throw on a delta it is sent
   // ("Bad delta path index 2 (should be between [0, 1])"); it then drops its connection and the page stays
-  // empty for good. A reload brings the page back: at most once a minute, so an error that came back on
-  // every load would not loop.
+  // empty for good. A reload brings the page back: at once, or a minute after the last one, so an error that
+  // came back on every load would not loop. (The timer outlives these lines: the emptied app unmounts them.)
   const recover = (event) => {
     if (!/Bad delta path|Cannot set a node at a delta path/.test(String(event.message || ""))) return;
-    const last = Number(sessionStorage.getItem("wgan_watch_reloaded") || 0);
-    if (Date.now() - last < 60000) return;
-    sessionStorage.setItem("wgan_watch_reloaded", String(Date.now()));
-    location.reload();
+    if (window.__wgan_watch_reload) return;  // one already on its way
+    const wait = Math.max(0, Number(sessionStorage.getItem("wgan_watch_reloaded") || 0) + 60000 - Date.now());
+    window.__wgan_watch_reload = setTimeout(() => {
+      sessionStorage.setItem("wgan_watch_reloaded", String(Date.now()));
+      location.reload();
+    }, wait);
   };
   window.addEventListener("error", recover);
   return () => {

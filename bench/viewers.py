@@ -49,9 +49,10 @@ RECORD_STEPS = """m => { window.__seen = JSON.parse(sessionStorage.getItem('__se
   };
   new MutationObserver(look).observe(document.body, {childList: true, subtree: true, attributes: true});
   look(); }"""
-# the same recorder on any later load of a page (one that reloaded itself after an error of Streamlit's frontend)
-# (and without the chart recorder, which looks at every frame: the page's first load needed it, this one does not)
-RECORD_STEPS_AGAIN = """document.addEventListener("DOMContentLoaded", () => { window.__recording = false; (%s)(%s); });"""
+# the same recorder on any later load of a page (one that reloaded itself after an error of Streamlit's frontend),
+# which also stops the chart recorder there at DOMContentLoaded (it looks at every frame; only a first load needs it)
+RECORD_STEPS_AGAIN = ("""document.addEventListener("DOMContentLoaded", () => {"""
+                      """ window.__recording = false; (%s)(%s); });""")
 
 
 def feed(run: Path, stop: threading.Event, written: list, every_s: float = 1.0, rows: int = 100) -> None:
@@ -63,6 +64,19 @@ def feed(run: Path, stop: threading.Event, written: list, every_s: float = 1.0, 
         rf.write_status(run, step=step + rows - 1)
         written.append((step + rows - 1, time.time()))
         step += rows
+
+
+def seen_parts(page) -> list:
+    """[last step, ms] of each new point a page showed, from its sessionStorage: kept when the page reloaded itself
+    (a page caught mid-reload has no context to ask: the next one has the same record)."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    for _ in range(3):
+        try:
+            return page.evaluate("JSON.parse(sessionStorage.getItem('__seen') || '[]')")
+        except PlaywrightError:
+            page.wait_for_load_state()
+    return []
 
 
 def browser_cpu_seconds() -> float:
@@ -115,24 +129,32 @@ def watch(browser: Browser, url: str, run: Path, server_pid: int, viewers: int, 
         timed = written[n0:n1]
         # the last timed part reaches every screen (or 30 s pass): a part still on its way is late, not missed,
         # and left out it would take the slowest delays out of the median and the max
-        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+        from playwright.sync_api import Error as PlaywrightError, TimeoutError as PlaywrightTimeout
 
         deadline = time.time() + 30
         for p in pages:
-            with contextlib.suppress(PlaywrightTimeout):  # (a page that never gets there: missed, said below)
-                p.page.wait_for_function("s => window.__last >= s", arg=timed[-1][0] if timed else 0,
-                                         timeout=max(1, deadline - time.time()) * 1000, polling=250)
+            while time.time() < deadline:
+                try:
+                    p.page.wait_for_function("s => window.__last >= s", arg=timed[-1][0] if timed else 0,
+                                             timeout=max(1, deadline - time.time()) * 1000, polling=250)
+                    break
+                except PlaywrightTimeout:  # a page that never gets there: missed, said below
+                    break
+                except PlaywrightError:  # it reloaded while waited on: wait in its new document
+                    continue
         stop.set()
         feeder.join()
         all_delays = []
         for i, p in enumerate(pages):
-            shown = delays(timed, p.page.evaluate("window.__seen") or [])
+            shown = delays(timed, seen_parts(p.page))
             all_delays += shown
             if len(shown) < len(timed):  # say what a page that fell behind shows (to stderr: the table stays clean)
-                text = p.page.evaluate("document.body.innerText.slice(0, 300)").replace("\n", " | ")
-                where = p.page.evaluate("[location.href, document.readyState, document.querySelectorAll('*').length]")
-                print(f"page {i} showed {len(shown)} of {len(timed)} parts; at {where} it reads: {text}",
-                      file=sys.stderr)
+                with contextlib.suppress(PlaywrightError):
+                    text = p.page.evaluate("document.body.innerText.slice(0, 300)").replace("\n", " | ")
+                    where = p.page.evaluate("[location.href, document.readyState, "
+                                            "document.querySelectorAll('*').length]")
+                    print(f"page {i} showed {len(shown)} of {len(timed)} parts; at {where} it reads: {text}",
+                          file=sys.stderr)
     missed = viewers * len(timed) - len(all_delays)
     return {"viewers": viewers, "cpu_ms_per_s": (cpu1 - cpu0) / (t1 - t0) * 1000, "hidden": hidden,
             "browser_cores": (b1 - b0) / (t1 - t0),

@@ -188,6 +188,7 @@ def test_no_page_asks_another_machine_for_anything(server, browser):
         page.wait_for_selector("[data-testid='stApp']", timeout=30000)
         wait_idle(page)
         assert page.locator("[data-testid='stException']").count() == 0, path
+    # (headless Chromium may never fetch a tab icon: where the page says it is, is what this test can see)
     assert page.evaluate("document.querySelector('link[rel*=icon]').href").startswith(url)
     assert elsewhere == []
 
@@ -289,24 +290,33 @@ def test_a_live_page_stops_refreshing_while_its_tab_is_hidden(server, browser):
 
 def test_a_page_that_streamlit_emptied_on_an_error_of_its_own_reloads(server, browser):
     """Under load Streamlit's frontend can throw on a delta it is sent (16-24 live viewers, bench.viewers) and leave
-    the page empty for good; the page reloads itself on that error, once a minute at most, and on no other."""
+    the page empty for good; the page reloads itself on that error: at once, or a minute after its last reload,
+    and on no other error. (The error is dispatched here; bench.viewers saw Streamlit's own reach the window.)"""
     url, _ = server
     page = open_page(browser, url + "/monitor?run=toy-wgan-gp")
+    loads = []
+    page.on("domcontentloaded", lambda _: loads.append(time.time()))  # a new document (not a history update)
+    charts = "document.querySelectorAll('.js-plotly-plot').length >= 4"
     # the other charts come once the reporter said the estimate is drawn: its lines are running
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=60000)
+    page.wait_for_function(charts, timeout=60000)
 
-    def throw(message: str) -> None:
-        page.evaluate("m => { window.__same_page = true; "
-                      "window.dispatchEvent(new ErrorEvent('error', {message: m})); }", message)
+    def throw(message: str) -> float:
+        page.evaluate("m => window.dispatchEvent(new ErrorEvent('error', {message: m}))", message)
+        return time.time()
 
     bad_delta = "Uncaught Error: Bad delta path index 2 (should be between [0, 1])"
-    throw("Uncaught TypeError: something else")
-    page.wait_for_timeout(1500)
-    assert page.evaluate("window.__same_page === true")  # another error: no reload
-    with page.expect_navigation(timeout=30000):
-        throw(bad_delta)
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=60000)
-    assert page.evaluate("window.__same_page === undefined")  # a new page, with its charts
-    throw(bad_delta)
-    page.wait_for_timeout(1500)
-    assert page.evaluate("window.__same_page === true")  # not twice within a minute: no loop
+    try:
+        throw("Uncaught TypeError: something else")
+        page.wait_for_timeout(2000)
+        assert loads == []  # another error: no reload
+        with page.expect_navigation(timeout=30000):
+            throw(bad_delta)
+        page.wait_for_function(charts, timeout=60000)  # back, with its charts
+        # within the minute after that reload: not at once (no loop), but 3 s before the minute is up, yes
+        page.evaluate("sessionStorage.setItem('wgan_watch_reloaded', String(Date.now() - 57000))")
+        before = len(loads)
+        with page.expect_navigation(timeout=30000):
+            thrown = throw(bad_delta)
+        assert loads[before] - thrown >= 1.5, loads[before] - thrown
+    finally:
+        page.close()
