@@ -8,10 +8,10 @@ promise) logged a failed request and showed no icon. An image is served by the d
 from __future__ import annotations
 
 import functools
-import io
 
 import numpy as np
-from PIL import Image
+
+from wgan_watch.app.latents import png_bytes
 
 
 @functools.cache
@@ -27,6 +27,4 @@ def favicon(size: int = 32) -> bytes:
     y = (1 - value) * size  # image rows grow downwards: high at the left, low at the right
     for px, py in zip(x, y):
         icon[np.hypot(xx - px, yy - py) <= size * 0.07] = (255, 255, 255, 255)
-    png = io.BytesIO()
-    Image.fromarray(icon).save(png, format="PNG")  # (set_page_config takes no array: it tests its truth)
-    return png.getvalue()
+    return png_bytes(icon)  # (set_page_config takes no array: it tests its truth)

@@ -141,7 +141,7 @@ def watch(browser: Browser, url: str, run: Path, server_pid: int, viewers: int, 
                 except PlaywrightTimeout:  # a page that never gets there: missed, said below
                     break
                 except PlaywrightError:  # it reloaded while waited on: wait in its new document
-                    continue
+                    time.sleep(0.25)  # (not at once: a page that crashed fails every wait at once)
         stop.set()
         feeder.join()
         all_delays = []
