@@ -131,18 +131,31 @@ class Browser:
         self._pw.stop()
 
     @contextlib.contextmanager
-    def page(self, url: str, viewport=(1400, 1800)):
-        """A fresh context (cold cache) on `url`, counting HTTP and websocket bytes."""
+    def page(self, url: str, viewport=(1400, 1800), keep_frames_over: int | None = None):
+        """A fresh context (cold cache) on `url`, counting HTTP and websocket bytes; with `keep_frames_over`, it
+        also keeps every binary websocket frame larger than that many bytes, and every one the page sends, with
+        CDP's time for it (monotonic, time.monotonic()'s clock on Linux). Blink reports a page's websocket frames
+        from its renderer, as the renderer takes them off (or puts them on) the connection: a frame received is
+        timed before the page's scripts handle it, but after any wait for a busy renderer."""
         ctx = self.browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
         ctx.add_init_script(RECORD_CHARTS)
         page = ctx.new_page()
-        counters = {"http": 0, "ws": 0}
+        counters = {"http": 0, "ws": 0, "frames": [], "sent": []}
         cdp = ctx.new_cdp_session(page)
         cdp.send("Network.enable")
         cdp.on("Network.loadingFinished", lambda e: counters.__setitem__("http", counters["http"] + e["encodedDataLength"]))
-        cdp.on("Network.webSocketFrameReceived", lambda e: counters.__setitem__(
-            "ws", counters["ws"] + (len(e["response"]["payloadData"]) * 3 // 4 if e["response"]["opcode"] == 2
-                                    else len(e["response"]["payloadData"]))))
+
+        def frame_received(e: dict) -> None:
+            binary, payload = e["response"]["opcode"] == 2, e["response"]["payloadData"]
+            size = len(payload) * 3 // 4 if binary else len(payload)  # (binary frames come base64-encoded)
+            counters["ws"] += size
+            if binary and keep_frames_over is not None and size > keep_frames_over:
+                counters["frames"].append((e["timestamp"], payload))
+
+        cdp.on("Network.webSocketFrameReceived", frame_received)
+        if keep_frames_over is not None:  # and every binary frame the page sends (its rerun requests among them)
+            cdp.on("Network.webSocketFrameSent", lambda e: counters["sent"].append(
+                (e["timestamp"], e["response"]["payloadData"])) if e["response"]["opcode"] == 2 else None)
         page.goto(url, wait_until="commit")
         try:
             yield LivePage(page, counters)
@@ -232,3 +245,20 @@ def write_tensorboard(logdir: Path, steps: int = 1_000_000) -> Path | None:
         w.add_event(event_pb2.Event(step=int(step), wall_time=float(wall), summary=summ))
     w.close()
     return logdir
+
+
+def renice_chromium(nice: int) -> int:
+    """Set every thread of every Chromium process on the machine to niceness `nice` (Linux's niceness is per thread,
+    and Chromium sets its processes' own at start, so a niceness given at launch does not last); threads started
+    later inherit it from the thread that starts them. Returns how many threads were set."""
+    done = 0
+    for proc in Path("/proc").iterdir():
+        try:
+            if not proc.name.isdigit() or b"chromium" not in (proc / "cmdline").read_bytes().split(b"\0")[0]:
+                continue
+            for task in (proc / "task").iterdir():
+                os.setpriority(os.PRIO_PROCESS, int(task.name), nice)
+                done += 1
+        except (OSError, IndexError):  # gone, or not ours
+            continue
+    return done

@@ -8,6 +8,12 @@ and settled, over --seconds: the dashboard server's CPU time (user + system, fro
 viewer, and for every part written, the delay from the part on disk to its last step in the estimate chart
 of each page (each page records when it first showed a step, by its own clock: the machine's). The browser
 shares the machine's cores with the server, as it would on a laptop that both trains and watches.
+
+Where the delay goes, from each page's websocket frames (decoded here after the window): when the new point's
+chart reached the page's renderer; how long after the page's refresh request it came (the server's work, plus
+any wait for a busy renderer); and how far apart a page's refresh requests are (its fragment's timer runs in
+the page, so a page short of CPU asks late). --nice-browsers N sets every Chromium thread to niceness N, so
+the server's work is not kept waiting by the pages' drawing, as with viewers on machines of their own.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.browser import W  # noqa: E402
-from bench.browser_harness import Browser, Server, cpu_seconds  # noqa: E402
+from bench.browser_harness import Browser, Server, cpu_seconds, renice_chromium  # noqa: E402
 from tests.fixtures import metrics_frame, write_fixture_run  # noqa: E402
 from wgan_watch.app.settings import LIVE_REFRESH_S  # noqa: E402
 from wgan_watch.runs import runfiles as rf  # noqa: E402
@@ -93,19 +99,77 @@ def browser_cpu_seconds() -> float:
     return total
 
 
+def rerun_requests(sent: list) -> dict[str, list[float]]:
+    """The times (CDP's clock) at which a page asked the server to rerun its script ("") or a fragment of it, by
+    fragment: its fragments' refresh timers run in the browser, so a busy page asks late."""
+    import base64
+
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    out: dict[str, list[float]] = {}
+    for ts, payload in sent:
+        msg = BackMsg()
+        msg.ParseFromString(base64.b64decode(payload))
+        if msg.WhichOneof("type") == "rerun_script":
+            out.setdefault(msg.rerun_script.fragment_id, []).append(ts)
+    return out
+
+
+def refresh_gaps(requests: dict[str, list[float]], since: float) -> list[float]:
+    """Seconds between a page's requests to refresh its most frequent fragment (the estimate's), after `since`."""
+    times = [t for t in max(requests.values(), key=len, default=[]) if t >= since]
+    return [b - a for a, b in zip(times, times[1:])]
+
+
+def estimate_received(frames: list, marker: str, requests: list[float]) -> list:
+    """[last step, ms, s since the page's last rerun request] of each estimate chart that reached a page's renderer
+    (before its scripts handled it): from the websocket frames kept by Browser.page, Streamlit's ForwardMsg
+    protobufs, whose Plotly specs carry x as a list or as base64 `bdata` (plotly 6+). The clock is made the
+    machine's, as the page's."""
+    import base64
+    import bisect
+
+    import numpy as np
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    to_wall = time.time() - time.monotonic()  # CDP's timestamps are CLOCK_MONOTONIC seconds on Linux
+    out = []
+    for ts, payload in frames:
+        msg = ForwardMsg()
+        msg.ParseFromString(base64.b64decode(payload))
+        if (msg.WhichOneof("type") != "delta" or msg.delta.WhichOneof("type") != "new_element"
+                or msg.delta.new_element.WhichOneof("type") != "plotly_chart"):
+            continue
+        last = -1
+        for trace in json.loads(msg.delta.new_element.plotly_chart.spec).get("data", []):
+            x = trace.get("x")
+            if marker not in (trace.get("name") or "") or not x:
+                continue
+            if isinstance(x, dict):  # {"dtype": "i8", "bdata": ...}
+                x = np.frombuffer(base64.b64decode(x["bdata"]), dtype=np.dtype(x["dtype"]))
+            if len(x):
+                last = max(last, float(x[-1]))
+        if last >= 0:
+            asked = requests[bisect.bisect_left(requests, ts) - 1] if requests and requests[0] < ts else None
+            out.append([last, (ts + to_wall) * 1000, None if asked is None else ts - asked])
+    return out
+
+
 def delays(written: list, seen: list) -> list[float]:
     """For each part written, seconds until the page first showed its last step (parts never shown: skipped)."""
     out = []
     for step, t in written:
-        shown = [ts / 1000 for s, ts in seen if s >= step]
+        shown = [r[1] / 1000 for r in seen if r[0] >= step]
         if shown:
             out.append(min(shown) - t)
     return out
 
 
-def watch(browser: Browser, url: str, run: Path, server_pid: int, viewers: int, seconds: float) -> dict:
+def watch(browser: Browser, url: str, run: Path, server_pid: int, viewers: int, seconds: float,
+          nice_browsers: int = 0) -> dict:
     with contextlib.ExitStack() as stack:
-        pages = [stack.enter_context(browser.page(url, viewport=(1400, 1000))) for _ in range(viewers)]
+        pages = [stack.enter_context(browser.page(url, viewport=(1400, 1000), keep_frames_over=10_000))
+                 for _ in range(viewers)]
         for i, p in enumerate(pages):
             p.page.on("crash", lambda _, i=i: print(f"page {i}: its renderer crashed", file=sys.stderr))
             # an uncaught error in Streamlit's frontend empties the page and ends its refreshes: say which
@@ -119,11 +183,14 @@ def watch(browser: Browser, url: str, run: Path, server_pid: int, viewers: int, 
             p.page.evaluate(RECORD_STEPS, W)
             p.page.context.add_init_script(RECORD_STEPS_AGAIN % (RECORD_STEPS, json.dumps(W)))
         hidden = sum(p.page.evaluate("document.visibilityState") != "visible" for p in pages)
+        if nice_browsers:
+            renice_chromium(nice_browsers)
         stop, written = threading.Event(), []
         feeder = threading.Thread(target=feed, args=(run, stop, written), daemon=True)
         feeder.start()
         pages[0].page.wait_for_timeout(2 * LIVE_REFRESH_S * 1000)  # settle: every page refreshing
         cpu0, b0, t0, n0 = cpu_seconds(server_pid), browser_cpu_seconds(), time.time(), len(written)
+        window_start = time.monotonic()
         pages[0].page.wait_for_timeout(seconds * 1000)
         cpu1, b1, t1, n1 = cpu_seconds(server_pid), browser_cpu_seconds(), time.time(), len(written)
         timed = written[n0:n1]
@@ -144,10 +211,15 @@ def watch(browser: Browser, url: str, run: Path, server_pid: int, viewers: int, 
                     time.sleep(0.25)  # (not at once: a page that crashed fails every wait at once)
         stop.set()
         feeder.join()
-        all_delays = []
+        all_delays, sent, turnaround, gaps = [], [], [], []
         for i, p in enumerate(pages):
             shown = delays(timed, seen_parts(p.page))
             all_delays += shown
+            requests = rerun_requests(p.counters["sent"])
+            received = estimate_received(p.counters["frames"], W, sorted(t for ts in requests.values() for t in ts))
+            gaps += refresh_gaps(requests, window_start)
+            sent += delays(timed, received)
+            turnaround += [r[2] for r in received if r[2] is not None and timed and r[0] >= timed[0][0]]
             if len(shown) < len(timed):  # say what a page that fell behind shows (to stderr: the table stays clean)
                 with contextlib.suppress(PlaywrightError):
                     text = p.page.evaluate("document.body.innerText.slice(0, 300)").replace("\n", " | ")
@@ -159,13 +231,19 @@ def watch(browser: Browser, url: str, run: Path, server_pid: int, viewers: int, 
     return {"viewers": viewers, "cpu_ms_per_s": (cpu1 - cpu0) / (t1 - t0) * 1000, "hidden": hidden,
             "browser_cores": (b1 - b0) / (t1 - t0),
             "median": statistics.median(all_delays) if all_delays else float("nan"),
-            "max": max(all_delays) if all_delays else float("nan"), "missed": missed, "parts": len(timed)}
+            "max": max(all_delays) if all_delays else float("nan"), "missed": missed, "parts": len(timed),
+            "received": (statistics.median(sent), max(sent)) if sent else (float("nan"),) * 2,
+            "turnaround": (statistics.median(turnaround), max(turnaround)) if turnaround else (float("nan"),) * 2,
+            "gaps": (statistics.median(gaps), max(gaps)) if gaps else (float("nan"),) * 2}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--viewers", type=int, nargs="+", default=[1, 4, 16])
     ap.add_argument("--seconds", type=float, default=30.0)
+    ap.add_argument("--nice-browsers", type=int, default=0, metavar="N",
+                    help="run Chromium at niceness N: the server then waits less on the pages' drawing, as with "
+                         "viewers on machines of their own (the pages still share what is left of the cores)")
     args = ap.parse_args()
     runs = Path(tempfile.mkdtemp(prefix="bench-viewers-")) / "runs"
     runs.mkdir()
@@ -179,20 +257,25 @@ def main() -> None:
                 cpu_idle0, t_idle0 = cpu_seconds(server.pid), time.time()
                 time.sleep(5)
                 idle = (cpu_seconds(server.pid) - cpu_idle0) / (time.time() - t_idle0) * 1000
-                r = watch(browser, f"{server.url}/monitor?run={live.name}", live, server.pid, v, args.seconds)
+                r = watch(browser, f"{server.url}/monitor?run={live.name}", live, server.pid, v, args.seconds,
+                          args.nice_browsers)
                 results.append({**r, "idle": idle})
             rf.write_status(live, state="finished")
     print(f"Viewers of a live run (a 100-row part every second; pages refresh every {LIVE_REFRESH_S:g} s): "
           f"Debian chromium headless, {platform.machine()}, {os.cpu_count()} cores, browser and server on them; "
-          f"{args.seconds:g} s per count")
+          f"{args.seconds:g} s per count" + (f"; Chromium at nice {args.nice_browsers}" if args.nice_browsers else ""))
     print("| viewers | server CPU (ms per s) | per viewer (ms per s) | browser CPU (cores) | new point on screen: "
-          "median / max (s) | parts missed | hidden pages |")
-    print("|---|---|---|---|---|---|---|")
+          "median / max (s) | chart at the renderer: median / max (s) | refresh request to chart at the renderer: "
+          "median / max (s) | between a page's refresh requests: median / max (s) | "
+          "parts missed | hidden pages |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         per = (r["cpu_ms_per_s"] - r["idle"]) / r["viewers"]
         print(f"| {r['viewers']} | {r['cpu_ms_per_s']:.0f} (idle {r['idle']:.0f}) | {per:.1f} | "
               f"{r['browser_cores']:.2f} | "
-              f"{r['median']:.2f} / {r['max']:.2f} | {r['missed']} of {r['viewers'] * r['parts']} | {r['hidden']} |")
+              f"{r['median']:.2f} / {r['max']:.2f} | {r['received'][0]:.2f} / {r['received'][1]:.2f} | "
+              f"{r['turnaround'][0]:.2f} / {r['turnaround'][1]:.2f} | {r['gaps'][0]:.2f} / {r['gaps'][1]:.2f} | "
+              f"{r['missed']} of {r['viewers'] * r['parts']} | {r['hidden']} |")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,50 @@
+"""bench.viewers' reading of a page's websocket frames: which chart carried which step, and when it was asked for."""
+import base64
+import json
+import time
+
+import numpy as np
+import plotly.graph_objects as go
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+from bench.viewers import W, delays, estimate_received, refresh_gaps, rerun_requests
+
+
+def chart_frame(traces: list[tuple[str, np.ndarray]]) -> str:
+    """A ForwardMsg delta that adds a Plotly chart, as the page's websocket receives it (base64, as CDP gives it)."""
+    fig = go.Figure([go.Scatter(x=x, y=np.zeros(len(x)), name=name) for name, x in traces])
+    msg = ForwardMsg()
+    msg.delta.new_element.plotly_chart.spec = fig.to_json()  # plotly 6+: x as base64 `bdata`
+    return base64.b64encode(msg.SerializeToString()).decode()
+
+
+def rerun_frame(fragment: str = "") -> str:
+    msg = BackMsg()
+    msg.rerun_script.fragment_id = fragment
+    return base64.b64encode(msg.SerializeToString()).decode()
+
+
+def test_each_estimate_chart_gives_its_last_step_its_time_and_the_wait_since_the_request():
+    now = time.monotonic()
+    frames = [(now + 1.0, chart_frame([(f"run-a {W}", np.arange(0, 500)), ("run-a held out", np.arange(0, 900))])),
+              (now + 1.2, chart_frame([("Losses", np.arange(0, 5000))])),  # another chart: not the estimate
+              (now + 3.1, chart_frame([(f"run-a {W}", np.arange(0, 700, dtype=np.int64))]))]
+    requests = rerun_requests([(now + 0.9, rerun_frame("estimate")), (now + 2.0, rerun_frame("estimate"))])
+    got = estimate_received(frames, W, sorted(t for ts in requests.values() for t in ts))
+    assert [r[0] for r in got] == [499, 699]
+    assert np.allclose([r[2] for r in got], [0.1, 1.1])
+    wall = time.time() - time.monotonic()
+    assert abs(got[0][1] / 1000 - (now + 1.0 + wall)) < 0.05  # the machine's clock, in ms, as the pages record
+    # a part written at step 600 first reached the page with the second chart: 0.5 s after it was written
+    assert np.allclose(delays([(600, now + 2.6 + wall)], got), [0.5], atol=0.05)
+
+
+def test_a_chart_with_no_request_before_it_has_no_wait_and_gaps_follow_the_most_frequent_fragment():
+    now = time.monotonic()
+    got = estimate_received([(now, chart_frame([(W, np.arange(3))]))], W, [now + 1])
+    assert got[0][0] == 2 and got[0][2] is None
+    sent = [(now + t, rerun_frame("live")) for t in (0, 2, 4.5, 6.5)] + [(now + 3, rerun_frame("details")),
+                                                                         (now + 1, rerun_frame(""))]
+    sent.append((now + 5, base64.b64encode(BackMsg(app_heartbeat=True).SerializeToString()).decode()))
+    assert np.allclose(refresh_gaps(rerun_requests(sent), since=now + 1), [2.5, 2.0])
