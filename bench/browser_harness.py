@@ -140,7 +140,7 @@ class Browser:
         ctx = self.browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
         ctx.add_init_script(RECORD_CHARTS)
         page = ctx.new_page()
-        counters = {"http": 0, "ws": 0, "frames": [], "sent": []}
+        counters = {"http": 0, "ws": 0, "frames": [], "sent": [], "sockets": []}
         cdp = ctx.new_cdp_session(page)
         cdp.send("Network.enable")
         cdp.on("Network.loadingFinished", lambda e: counters.__setitem__("http", counters["http"] + e["encodedDataLength"]))
@@ -156,6 +156,8 @@ class Browser:
         if keep_frames_over is not None:  # and every binary frame the page sends (its rerun requests among them)
             cdp.on("Network.webSocketFrameSent", lambda e: counters["sent"].append(
                 (e["timestamp"], e["response"]["payloadData"])) if e["response"]["opcode"] == 2 else None)
+            # when each websocket was opened: a second one is a new session (the page reloaded)
+            cdp.on("Network.webSocketWillSendHandshakeRequest", lambda e: counters["sockets"].append(e["timestamp"]))
         page.goto(url, wait_until="commit")
         try:
             yield LivePage(page, counters)

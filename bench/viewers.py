@@ -115,17 +115,24 @@ def rerun_requests(sent: list) -> dict[str, list[float]]:
     return out
 
 
-def refresh_gaps(requests: dict[str, list[float]], since: float) -> list[float]:
-    """Seconds between a page's requests to refresh its most frequent fragment (the estimate's), after `since`."""
-    times = [t for t in max(requests.values(), key=len, default=[]) if t >= since]
-    return [b - a for a, b in zip(times, times[1:])]
+def most_frequent(requests: dict[str, list[float]]) -> list[float]:
+    """The requests of the fragment a page refreshes most often: on the Monitor, the estimate's (every 2 s)."""
+    return max(requests.values(), key=len, default=[])
+
+
+def refresh_gaps(times: list[float], start: float, end: float, breaks: list[float] = ()) -> list[float]:
+    """Seconds between a page's successive refresh requests within [start, end], leaving out a gap that spans a
+    break (a reload of the page: its outage is not a late timer)."""
+    times = [t for t in times if start <= t <= end]
+    return [b - a for a, b in zip(times, times[1:]) if not any(a < x < b for x in breaks)]
 
 
 def estimate_received(frames: list, marker: str, requests: list[float]) -> list:
-    """[last step, ms, s since the page's last rerun request] of each estimate chart that reached a page's renderer
-    (before its scripts handled it): from the websocket frames kept by Browser.page, Streamlit's ForwardMsg
-    protobufs, whose Plotly specs carry x as a list or as base64 `bdata` (plotly 6+). The clock is made the
-    machine's, as the page's."""
+    """[last step, ms, s since the page's last request before it (None: none), CDP's time] of each estimate chart
+    that reached a page's renderer (before its scripts handled it), with `requests` the estimate fragment's
+    refresh requests: from the websocket frames kept by Browser.page, Streamlit's ForwardMsg protobufs, whose
+    Plotly specs carry x as a list or as base64 `bdata` (plotly 6+). The ms are the machine's clock, as the
+    page's."""
     import base64
     import bisect
 
@@ -146,12 +153,12 @@ def estimate_received(frames: list, marker: str, requests: list[float]) -> list:
             if marker not in (trace.get("name") or "") or not x:
                 continue
             if isinstance(x, dict):  # {"dtype": "i8", "bdata": ...}
-                x = np.frombuffer(base64.b64decode(x["bdata"]), dtype=np.dtype(x["dtype"]))
+                x = np.frombuffer(base64.b64decode(x["bdata"]), dtype=np.dtype(x["dtype"]).newbyteorder("<"))
             if len(x):
                 last = max(last, float(x[-1]))
         if last >= 0:
             asked = requests[bisect.bisect_left(requests, ts) - 1] if requests and requests[0] < ts else None
-            out.append([last, (ts + to_wall) * 1000, None if asked is None else ts - asked])
+            out.append([last, (ts + to_wall) * 1000, None if asked is None else ts - asked, ts])
     return out
 
 
@@ -193,6 +200,7 @@ def watch(browser: Browser, url: str, run: Path, server_pid: int, viewers: int, 
         window_start = time.monotonic()
         pages[0].page.wait_for_timeout(seconds * 1000)
         cpu1, b1, t1, n1 = cpu_seconds(server_pid), browser_cpu_seconds(), time.time(), len(written)
+        window_end = time.monotonic()
         timed = written[n0:n1]
         # the last timed part reaches every screen (or 30 s pass): a part still on its way is late, not missed,
         # and left out it would take the slowest delays out of the median and the max
@@ -211,15 +219,18 @@ def watch(browser: Browser, url: str, run: Path, server_pid: int, viewers: int, 
                     time.sleep(0.25)  # (not at once: a page that crashed fails every wait at once)
         stop.set()
         feeder.join()
-        all_delays, sent, turnaround, gaps = [], [], [], []
+        all_delays, at_renderer, turnaround, gaps = [], [], [], []
         for i, p in enumerate(pages):
             shown = delays(timed, seen_parts(p.page))
             all_delays += shown
-            requests = rerun_requests(p.counters["sent"])
-            received = estimate_received(p.counters["frames"], W, sorted(t for ts in requests.values() for t in ts))
-            gaps += refresh_gaps(requests, window_start)
-            sent += delays(timed, received)
-            turnaround += [r[2] for r in received if r[2] is not None and timed and r[0] >= timed[0][0]]
+            # what the page asked for and got while timed (not while this process decodes them, on the same cores)
+            asked = most_frequent(rerun_requests(p.counters["sent"]))
+            received = estimate_received(p.counters["frames"], W, asked)
+            reloads = p.counters["sockets"][1:]
+            gaps += refresh_gaps(asked, window_start, window_end, reloads)
+            at_renderer += delays(timed, received)
+            turnaround += [wait for _, _, wait, ts in received if wait is not None and window_start <= ts <= window_end
+                           and not any(ts - wait < x < ts for x in reloads)]
             if len(shown) < len(timed):  # say what a page that fell behind shows (to stderr: the table stays clean)
                 with contextlib.suppress(PlaywrightError):
                     text = p.page.evaluate("document.body.innerText.slice(0, 300)").replace("\n", " | ")
@@ -232,7 +243,7 @@ def watch(browser: Browser, url: str, run: Path, server_pid: int, viewers: int, 
             "browser_cores": (b1 - b0) / (t1 - t0),
             "median": statistics.median(all_delays) if all_delays else float("nan"),
             "max": max(all_delays) if all_delays else float("nan"), "missed": missed, "parts": len(timed),
-            "received": (statistics.median(sent), max(sent)) if sent else (float("nan"),) * 2,
+            "received": (statistics.median(at_renderer), max(at_renderer)) if at_renderer else (float("nan"),) * 2,
             "turnaround": (statistics.median(turnaround), max(turnaround)) if turnaround else (float("nan"),) * 2,
             "gaps": (statistics.median(gaps), max(gaps)) if gaps else (float("nan"),) * 2}
 

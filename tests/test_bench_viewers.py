@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from bench.viewers import W, delays, estimate_received, refresh_gaps, rerun_requests
+from bench.viewers import W, delays, estimate_received, most_frequent, refresh_gaps, rerun_requests
 
 
 def chart_frame(traces: list[tuple[str, np.ndarray]]) -> str:
@@ -29,10 +29,12 @@ def test_each_estimate_chart_gives_its_last_step_its_time_and_the_wait_since_the
     now = time.monotonic()
     frames = [(now + 1.0, chart_frame([(f"run-a {W}", np.arange(0, 500)), ("run-a held out", np.arange(0, 900))])),
               (now + 1.2, chart_frame([("Losses", np.arange(0, 5000))])),  # another chart: not the estimate
-              (now + 3.1, chart_frame([(f"run-a {W}", np.arange(0, 700, dtype=np.int64))]))]
-    requests = rerun_requests([(now + 0.9, rerun_frame("estimate")), (now + 2.0, rerun_frame("estimate"))])
-    got = estimate_received(frames, W, sorted(t for ts in requests.values() for t in ts))
-    assert [r[0] for r in got] == [499, 699]
+              (now + 3.1, chart_frame([(f"run-a {W}", np.arange(0, 70_000, 100))]))]  # (x as 4-byte integers)
+    requests = rerun_requests([(now + 0.9, rerun_frame("estimate")), (now + 2.0, rerun_frame("estimate")),
+                               (now + 2.5, rerun_frame("details"))])
+    got = estimate_received(frames, W, most_frequent(requests))
+    assert [r[0] for r in got] == [499, 69_900]
+    # each chart is timed from the estimate's request before it, not from another fragment's
     assert np.allclose([r[2] for r in got], [0.1, 1.1])
     wall = time.time() - time.monotonic()
     assert abs(got[0][1] / 1000 - (now + 1.0 + wall)) < 0.05  # the machine's clock, in ms, as the pages record
@@ -47,4 +49,9 @@ def test_a_chart_with_no_request_before_it_has_no_wait_and_gaps_follow_the_most_
     sent = [(now + t, rerun_frame("live")) for t in (0, 2, 4.5, 6.5)] + [(now + 3, rerun_frame("details")),
                                                                          (now + 1, rerun_frame(""))]
     sent.append((now + 5, base64.b64encode(BackMsg(app_heartbeat=True).SerializeToString()).decode()))
-    assert np.allclose(refresh_gaps(rerun_requests(sent), since=now + 1), [2.5, 2.0])
+    requests = rerun_requests(sent)
+    assert requests == {"live": [now, now + 2, now + 4.5, now + 6.5], "details": [now + 3], "": [now + 1]}
+    live = most_frequent(requests)
+    assert np.allclose(refresh_gaps(live, start=now + 1, end=now + 10), [2.5, 2.0])
+    assert np.allclose(refresh_gaps(live, start=now - 1, end=now + 5), [2.0, 2.5])  # the window's end holds
+    assert np.allclose(refresh_gaps(live, start=now - 1, end=now + 10, breaks=[now + 3]), [2.0, 2.0])  # a reload
