@@ -249,18 +249,24 @@ def write_tensorboard(logdir: Path, steps: int = 1_000_000) -> Path | None:
     return logdir
 
 
-def renice_chromium(nice: int) -> int:
-    """Set every thread of every Chromium process on the machine to niceness `nice` (Linux's niceness is per thread,
-    and Chromium sets its processes' own at start, so a niceness given at launch does not last); threads started
-    later inherit it from the thread that starts them. Returns how many threads were set."""
-    done = 0
+
+def chromium_pids() -> list[int]:
+    """Every Chromium process on the machine (the pages' renderers and their browser)."""
+    pids = []
     for proc in Path("/proc").iterdir():
         try:
-            if not proc.name.isdigit() or b"chromium" not in (proc / "cmdline").read_bytes().split(b"\0")[0]:
-                continue
-            for task in (proc / "task").iterdir():
-                os.setpriority(os.PRIO_PROCESS, int(task.name), nice)
-                done += 1
-        except (OSError, IndexError):  # gone, or not ours
+            if proc.name.isdigit() and b"chromium" in (proc / "cmdline").read_bytes().split(b"\0")[0]:
+                pids.append(int(proc.name))
+        except (OSError, IndexError):  # gone, or a kernel thread's empty command line
             continue
-    return done
+    return pids
+
+
+def renice_chromium(nice: int) -> None:
+    """Set every thread of every Chromium process to niceness `nice` (Linux's niceness is per thread, and Chromium
+    sets its processes' own at start, so a niceness given at launch does not last); threads started later inherit
+    it from the thread that starts them."""
+    for pid in chromium_pids():
+        with contextlib.suppress(OSError):  # gone meanwhile
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                os.setpriority(os.PRIO_PROCESS, int(task.name), nice)

@@ -19,6 +19,8 @@ the server's work is not kept waiting by the pages' drawing, as with viewers on 
 from __future__ import annotations
 
 import argparse
+import base64
+import bisect
 import contextlib
 import json
 import os
@@ -30,11 +32,15 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.browser import W  # noqa: E402
-from bench.browser_harness import Browser, Server, cpu_seconds, renice_chromium  # noqa: E402
+from bench.browser_harness import Browser, Server, chromium_pids, cpu_seconds, renice_chromium  # noqa: E402
 from tests.fixtures import metrics_frame, write_fixture_run  # noqa: E402
 from wgan_watch.app.settings import LIVE_REFRESH_S  # noqa: E402
 from wgan_watch.runs import runfiles as rf  # noqa: E402
@@ -88,24 +94,15 @@ def seen_parts(page) -> list:
 def browser_cpu_seconds() -> float:
     """CPU seconds so far of every Chromium process on the machine (the pages' renderers and their browser)."""
     total = 0.0
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            if b"chromium" in (d / "cmdline").read_bytes().split(b"\0")[0]:
-                total += cpu_seconds(int(d.name))
-        except (OSError, IndexError):
-            continue
+    for pid in chromium_pids():
+        with contextlib.suppress(OSError):  # gone meanwhile
+            total += cpu_seconds(pid)
     return total
 
 
 def rerun_requests(sent: list) -> dict[str, list[float]]:
     """The times (CDP's clock) at which a page asked the server to rerun its script ("") or a fragment of it, by
     fragment: its fragments' refresh timers run in the browser, so a busy page asks late."""
-    import base64
-
-    from streamlit.proto.BackMsg_pb2 import BackMsg
-
     out: dict[str, list[float]] = {}
     for ts, payload in sent:
         msg = BackMsg()
@@ -120,11 +117,16 @@ def most_frequent(requests: dict[str, list[float]]) -> list[float]:
     return max(requests.values(), key=len, default=[])
 
 
+def spans(a: float, b: float, breaks) -> bool:
+    """Whether a break (a reload of the page: a new session) falls between a and b."""
+    return any(a < x < b for x in breaks)
+
+
 def refresh_gaps(times: list[float], start: float, end: float, breaks: list[float] = ()) -> list[float]:
     """Seconds between a page's successive refresh requests within [start, end], leaving out a gap that spans a
     break (a reload of the page: its outage is not a late timer)."""
     times = [t for t in times if start <= t <= end]
-    return [b - a for a, b in zip(times, times[1:]) if not any(a < x < b for x in breaks)]
+    return [b - a for a, b in zip(times, times[1:]) if not spans(a, b, breaks)]
 
 
 def estimate_received(frames: list, marker: str, requests: list[float]) -> list:
@@ -133,12 +135,6 @@ def estimate_received(frames: list, marker: str, requests: list[float]) -> list:
     refresh requests: from the websocket frames kept by Browser.page, Streamlit's ForwardMsg protobufs, whose
     Plotly specs carry x as a list or as base64 `bdata` (plotly 6+). The ms are the machine's clock, as the
     page's."""
-    import base64
-    import bisect
-
-    import numpy as np
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
     to_wall = time.time() - time.monotonic()  # CDP's timestamps are CLOCK_MONOTONIC seconds on Linux
     out = []
     for ts, payload in frames:
@@ -170,6 +166,23 @@ def delays(written: list, seen: list) -> list[float]:
         if shown:
             out.append(min(shown) - t)
     return out
+
+
+def delay_parts(counters: dict, timed: list, start: float, end: float) -> tuple[list, list, list]:
+    """Where a page's delay went, from its websocket frames (Browser.page's counters): for each timed part, the
+    seconds until its chart reached the renderer; for each estimate chart received in [start, end] (CDP's clock),
+    the seconds since the page asked for it; and the seconds between the page's requests. What the page asked
+    for and got after `end` (while this process decodes, on the same cores) is left out."""
+    asked = most_frequent(rerun_requests(counters["sent"]))
+    received = estimate_received(counters["frames"], W, asked)
+    reloads = counters["sockets"][1:]
+    waits = [wait for _, _, wait, ts in received
+             if wait is not None and start <= ts <= end and not spans(ts - wait, ts, reloads)]
+    return delays(timed, received), waits, refresh_gaps(asked, start, end, reloads)
+
+
+def median_max(values: list) -> tuple[float, float]:
+    return (statistics.median(values), max(values)) if values else (float("nan"), float("nan"))
 
 
 def watch(browser: Browser, url: str, run: Path, server_pid: int, viewers: int, seconds: float,
@@ -223,14 +236,8 @@ def watch(browser: Browser, url: str, run: Path, server_pid: int, viewers: int, 
         for i, p in enumerate(pages):
             shown = delays(timed, seen_parts(p.page))
             all_delays += shown
-            # what the page asked for and got while timed (not while this process decodes them, on the same cores)
-            asked = most_frequent(rerun_requests(p.counters["sent"]))
-            received = estimate_received(p.counters["frames"], W, asked)
-            reloads = p.counters["sockets"][1:]
-            gaps += refresh_gaps(asked, window_start, window_end, reloads)
-            at_renderer += delays(timed, received)
-            turnaround += [wait for _, _, wait, ts in received if wait is not None and window_start <= ts <= window_end
-                           and not any(ts - wait < x < ts for x in reloads)]
+            parts = delay_parts(p.counters, timed, window_start, window_end)
+            at_renderer, turnaround, gaps = at_renderer + parts[0], turnaround + parts[1], gaps + parts[2]
             if len(shown) < len(timed):  # say what a page that fell behind shows (to stderr: the table stays clean)
                 with contextlib.suppress(PlaywrightError):
                     text = p.page.evaluate("document.body.innerText.slice(0, 300)").replace("\n", " | ")
@@ -241,11 +248,8 @@ def watch(browser: Browser, url: str, run: Path, server_pid: int, viewers: int, 
     missed = viewers * len(timed) - len(all_delays)
     return {"viewers": viewers, "cpu_ms_per_s": (cpu1 - cpu0) / (t1 - t0) * 1000, "hidden": hidden,
             "browser_cores": (b1 - b0) / (t1 - t0),
-            "median": statistics.median(all_delays) if all_delays else float("nan"),
-            "max": max(all_delays) if all_delays else float("nan"), "missed": missed, "parts": len(timed),
-            "received": (statistics.median(at_renderer), max(at_renderer)) if at_renderer else (float("nan"),) * 2,
-            "turnaround": (statistics.median(turnaround), max(turnaround)) if turnaround else (float("nan"),) * 2,
-            "gaps": (statistics.median(gaps), max(gaps)) if gaps else (float("nan"),) * 2}
+            "delay": median_max(all_delays), "missed": missed, "parts": len(timed),
+            "received": median_max(at_renderer), "turnaround": median_max(turnaround), "gaps": median_max(gaps)}
 
 
 def main() -> None:
@@ -284,7 +288,7 @@ def main() -> None:
         per = (r["cpu_ms_per_s"] - r["idle"]) / r["viewers"]
         print(f"| {r['viewers']} | {r['cpu_ms_per_s']:.0f} (idle {r['idle']:.0f}) | {per:.1f} | "
               f"{r['browser_cores']:.2f} | "
-              f"{r['median']:.2f} / {r['max']:.2f} | {r['received'][0]:.2f} / {r['received'][1]:.2f} | "
+              f"{r['delay'][0]:.2f} / {r['delay'][1]:.2f} | {r['received'][0]:.2f} / {r['received'][1]:.2f} | "
               f"{r['turnaround'][0]:.2f} / {r['turnaround'][1]:.2f} | {r['gaps'][0]:.2f} / {r['gaps'][1]:.2f} | "
               f"{r['missed']} of {r['viewers'] * r['parts']} | {r['hidden']} |")
 
