@@ -54,9 +54,11 @@ def _directions(run_dir: str, step: int, mtime_ns: int, method: str, k: int,
     return np.asarray(found[:k], np.float32), True
 
 
-def directions(run_dir: Path, step: int, method: str, k: int, latent_dim: int) -> tuple[np.ndarray, bool]:
-    """(k directions as rows, whether they are the ones asked for)."""
-    return _directions(str(run_dir), step, export_mtime(run_dir, step), method, k, latent_dim)
+def directions(run_dir: Path, step: int, mtime_ns: int, method: str, k: int,
+               latent_dim: int) -> tuple[np.ndarray, bool]:
+    """(k directions as rows, whether they are the ones asked for), for the export the page loaded (`mtime_ns`: its
+    export_mtime then). Not looked up again: a trainer that thins its exports can remove it meanwhile."""
+    return _directions(str(run_dir), step, mtime_ns, method, k, latent_dim)
 
 
 TOY_POINTS = 512  # generated points moved together on a toy run

@@ -256,3 +256,17 @@ def test_a_run_whose_generator_could_not_be_exported_says_why(runs):
     at = lab()
     assert any("`mine`: its generator could not be exported" in w.value and "TypeError: no forward" in w.value
                for w in at.warning)
+
+
+def test_the_directions_of_a_loaded_export_survive_the_trainer_thinning_it(runs):
+    """The trainer keeps a few exports and removes older ones while the lab shows one: the directions of the export
+    the page loaded come from its load, not from a second look that can find it gone (test_long_runs caught this)."""
+    from wgan_watch.app import lab as lab_module
+    from wgan_watch.runs import generator_files as gf
+
+    d = write_generator_run(runs, "gen")
+    mtime = lab_module.export_mtime(d, 100)
+    for f in gf.sidecars(d / gf.FOLDER, 100):  # thinned, as the trainer does
+        f.unlink()
+    dirs, found = lab_module.directions(d, 100, mtime, "raw", 3, 8)
+    assert dirs.shape == (3, 8) and found

@@ -162,7 +162,7 @@ c1.button("Link to this view", icon=":material/link:", help="put the sliders' va
 # the code only on request: a highlighted code block redrawn at every slider move costs the browser more than
 # the new image does
 c2.toggle("Copy as Python", key="lab_code", help="the lines that regenerate the picture below")
-dirs, found = lab.directions(run_dir, step, method, SLIDERS, G.latent_dim)
+dirs, found = lab.directions(run_dir, step, mtime, method, SLIDERS, G.latent_dim)
 if not found:
     st.caption("This export has no directions beside it: the sliders move raw z coordinates.")
 columns = st.columns(max(1, min(len(dirs), 4)))
