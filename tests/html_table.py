@@ -1,4 +1,5 @@
-"""Read back the HTML tables the dashboard draws with st.html (the Runs page's table), for tests."""
+"""Read back the HTML tables the dashboard draws with st.html (the Runs page's, Compare's, the Study page's),
+for tests."""
 
 from __future__ import annotations
 
@@ -51,6 +52,11 @@ def runs_table(at) -> pd.DataFrame:
     tables = [h.proto.body for h in at.get("html") if "ww-runs" in h.proto.body]
     assert len(tables) == 1, f"{len(tables)} runs tables on the page"
     return read_table(tables[0]).rename(columns={"run (Monitor)": "run", "": "compare"})
+
+
+def frame_tables(at) -> list[pd.DataFrame]:
+    """The small tables of an AppTest's page (Compare's runs, the Study page's tables: app/frame_html.py)."""
+    return [read_table(h.proto.body) for h in at.get("html") if "ww-frame" in h.proto.body]
 
 
 def sparkline_points(src: str) -> int:
