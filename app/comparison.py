@@ -11,22 +11,26 @@ import streamlit as st
 from wgan_watch.runs import runfiles as rf
 
 from . import load
+from .frame_html import Column
 
-COLUMNS = {
-    "steadiness": st.column_config.NumberColumn(
-        "direction changes per 1,000 steps", format="%.1f",
-        help="How often the series that carries the run's meaning (a WGAN's estimate, a vanilla GAN's "
-             "Jensen–Shannon estimate) turns from falling to rising or back, per 1,000 steps, after smoothing away "
-             "step-to-step noise: a steady trend turns rarely, an oscillating series often."),
-    "tracks quality": st.column_config.NumberColumn(
-        "ρ with quality", format="%.2f",
-        help="Rank correlation of that series with the independent quality measure at the evaluations: near +1, "
-             "the number falls as the samples get better; near 0, it says little about them."),
-    "series": st.column_config.TextColumn("measured on"),
-    "sparkline": st.column_config.LineChartColumn("that series", width="medium"),
-    "hq_frac": st.column_config.NumberColumn(format="%.2f"),
-    "w1_exact": st.column_config.NumberColumn(format="%.4f"),
-    "fid": st.column_config.NumberColumn(format="%.1f"),
+COLUMNS = {  # how the page's table shows the rows of comparison()
+    "seed": Column(number="{}"),
+    "step": Column(number="{:,}"),
+    "series": Column("measured on"),
+    "steadiness": Column(
+        "direction changes per 1,000 steps", number="{:.1f}",
+        tip="How often the series that carries the run's meaning (a WGAN's estimate, a vanilla GAN's "
+            "Jensen–Shannon estimate) turns from falling to rising or back, per 1,000 steps, after smoothing away "
+            "step-to-step noise: a steady trend turns rarely, an oscillating series often."),
+    "tracks quality": Column(
+        "ρ with quality", number="{:.2f}",
+        tip="Rank correlation of that series with the independent quality measure at the evaluations: near +1, "
+            "the number falls as the samples get better; near 0, it says little about them."),
+    "sparkline": Column("that series", sparkline=True),
+    "modes": Column(number="{:g}"),
+    "hq_frac": Column(number="{:.2f}"),
+    "w1_exact": Column(number="{:.4f}"),
+    "fid": Column(number="{:.1f}"),
 }
 
 

@@ -7,7 +7,7 @@ Runs written from the contract (tests/fixtures.py: 2,000 metric rows and 20 eval
 runs each hold the same small ONNX generator, exported once through Recorder.generator and hard-linked).
 Each page in its own server, first visit (cold) then --repeat visits in fresh browser contexts (warm
 server), each reloaded once in its context (the browser's cache warm); seconds from navigation to every chart
-drawn (Compare, Study) or to the generated image (the lab).
+drawn (Compare, Study: every chart of the tab a link opens, the first) or to the generated image (the lab).
 """
 
 from __future__ import annotations
@@ -107,7 +107,8 @@ def main() -> None:
                 warm = [visit(browser, url, image) for _ in range(args.repeat)]
             results[name] = (cold, [w[0] for w in warm], [w[1] for w in warm])
     print(f"Pages at scale, Debian chromium headless, {platform.machine()}, {os.cpu_count()} cores; seconds from "
-          f"navigation to every chart drawn (the lab: its image); warm: median of {args.repeat} fresh contexts")
+          f"navigation to every chart drawn (Compare, Study: the first tab's; the lab: its image); warm: median of "
+          f"{args.repeat} fresh contexts")
     print("| page | cold: first visit after start (s) | warm server (s) | warm server and browser cache (s) |")
     print("|---|---|---|---|")
     for name, (cold, warm, cached) in results.items():

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
 from tests.fixtures import write_fixture_run
-from tests.html_table import runs_table, sparkline_points
+from tests.html_table import frame_tables, runs_table, sparkline_points
 from wgan_watch.runs import runfiles as rf
 
 MAIN = str(ROOT / "app" / "main.py")
@@ -240,25 +240,33 @@ def test_advisor_card_warns_that_a_clipped_wgans_plateau_may_be_a_pause(runs):
 def test_compare_page_shows_panels_steadiness_modes_and_samples_side_by_side(runs):
     write_fixture_run(runs, "g-wgan-gp", algo="wgan-gp", n=600)
     write_fixture_run(runs, "g-gan", algo="gan", n=600)
-    at = AppTest.from_file(MAIN, default_timeout=60)
-    at.query_params["cmp"] = ["g-wgan-gp", "g-gan"]
-    at.switch_page("views/compare.py").run()
-    assert not at.exception
-    table = at.dataframe[0].value.set_index("run")
+    def opened(tab: str) -> AppTest:
+        at = AppTest.from_file(MAIN, default_timeout=60)
+        at.query_params["cmp"] = ["g-wgan-gp", "g-gan"]
+        at.query_params["tab"] = tab
+        at.switch_page("views/compare.py").run()
+        assert not at.exception
+        return at
+
+    at = opened("Estimates and losses")
+    [table] = frame_tables(at)
+    table = table.set_index("run")
     assert set(table.index) == {"g-wgan-gp", "g-gan"}
     assert table.loc["g-wgan-gp", "algorithm"] == "WGAN-GP" and table.loc["g-gan", "algorithm"] == "vanilla GAN"
-    assert table.loc["g-wgan-gp", "series"] == "W estimate" and table.loc["g-gan", "series"] == "JS estimate"
-    assert table.loc["g-wgan-gp", "steadiness"] >= 0 and len(table.loc["g-gan", "sparkline"]) > 10
+    assert table.loc["g-wgan-gp", "measured on"] == "W estimate" and table.loc["g-gan", "measured on"] == "JS estimate"
+    assert float(table.loc["g-wgan-gp", "direction changes per 1,000 steps"]) >= 0
+    assert sparkline_points(table.loc["g-gan", "that series"]) > 10
     specs = [json.loads(pc.proto.spec) for pc in at.get("plotly_chart")]
     losses = next(s for s in specs if "Losses, one panel per run" in s["layout"]["title"]["text"])
     panels = {a["text"] for a in losses["layout"]["annotations"]}
     assert panels == {"WGAN-GP", "vanilla GAN"}  # the algorithm names the panel; the run name is in the table
     assert {t["name"] for t in losses["data"] if t.get("showlegend") is not False} == {"critic loss", "generator loss"}
     assert len({t["yaxis"] for t in losses["data"]}) == 2  # one y scale per run
-    names = traces(at)
+    names = traces(opened("Quality and modes"))
     assert "WGAN-GP" in names and "vanilla GAN" in names  # modes, quality: legends say the algorithm
     assert not any(n and "g-wgan-gp" in n for n in names)
-    assert sum(n == "generated" for n in names) == 2  # one scatter per run at the common step
+    at = opened("Samples at the same step")
+    assert sum(n == "generated" for n in traces(at)) == 2  # one scatter per run at the common step
     assert at.select_slider[0].value == 600
 
 

@@ -7,13 +7,16 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
 from tests.fixtures import write_fixture_run
+from tests.html_table import frame_tables
 
 MAIN = str(ROOT / "app" / "main.py")
 
 
-def compare(runs_shown: list[str]) -> AppTest:
+def compare(runs_shown: list[str], tab: str | None = None) -> AppTest:
     at = AppTest.from_file(MAIN, default_timeout=60)
     at.query_params["cmp"] = runs_shown
+    if tab:
+        at.query_params["tab"] = tab
     at.switch_page("views/compare.py").run()
     assert not at.exception, at.exception
     return at
@@ -29,8 +32,8 @@ def test_a_trio_over_four_seeds_is_three_lines_with_bands(runs):
         for seed in range(4):
             names.append(f"{algo}-s{seed}")
             write_fixture_run(runs, names[-1], algo=algo, n=400, group="trio", seed=seed, quality=0.01 * seed)
-    at = compare(names)
-    table = at.dataframe[0].value
+    at = compare(names, tab="Quality and modes")
+    [table] = frame_tables(at)
     assert len(table) == 12 and sorted(table["algorithm"].unique()) == ["WGAN (clipping)", "WGAN-GP", "vanilla GAN"]
     drawn = trace_names(at)
     assert "WGAN-GP (n = 4)" in drawn and "vanilla GAN (n = 4)" in drawn  # the quality chart, one line each
@@ -45,6 +48,35 @@ def test_a_trio_over_four_seeds_is_three_lines_with_bands(runs):
 def test_one_run_per_algorithm_is_labelled_as_such(runs):
     write_fixture_run(runs, "a", algo="wgan-gp", n=300)
     write_fixture_run(runs, "b", algo="gan", n=300)
-    at = compare(["a", "b"])
+    at = compare(["a", "b"], tab="Quality and modes")
     assert any("From one run per algorithm" in c.value for c in at.caption)
     assert "WGAN-GP (n = 1)" not in trace_names(at)
+
+
+def test_only_the_open_tab_is_worked_out_and_a_link_opens_any_tab(runs):
+    """A fresh browser draws each chart in about 0.15 s: the page sends the open tab's charts only."""
+    write_fixture_run(runs, "a", algo="wgan-gp", n=300)
+    write_fixture_run(runs, "b", algo="gan", n=300)
+
+    def titles(at) -> set[str]:
+        return {json.loads(pc.proto.spec)["layout"]["title"]["text"].split(":")[0] for pc in at.get("plotly_chart")
+                if json.loads(pc.proto.spec)["layout"].get("title")}
+
+    opened = compare(["a", "b"])
+    assert [t.label for t in opened.tabs] == ["Estimates and losses", "Quality and modes", "Samples at the same step"]
+    assert titles(opened) == {"Losses, one panel per run", "W estimates, each on its own scale"}
+    assert len(frame_tables(opened)) == 1  # the table and its conclusion are above the tabs, on every tab
+    quality = compare(["a", "b"], tab="Quality and modes")
+    assert titles(quality) == {"Modes covered", "High-quality share", "Independent quality"}
+    assert len(frame_tables(quality)) == 1 and not quality.select_slider
+    samples = compare(["a", "b"], tab="Samples at the same step")
+    assert [pc.proto.spec.count('"generated"') > 0 for pc in samples.get("plotly_chart")] == [True, True]
+    assert samples.select_slider[0].value == 300
+    unknown = compare(["a", "b"], tab="nope")  # an old or mistyped link: the first tab, no error
+    assert titles(unknown) == titles(opened)
+    assert not any(b.label == "Start the trio" for b in opened.button)  # its box closed: nothing in it sent
+    at = AppTest.from_file(MAIN, default_timeout=60)
+    at.query_params["cmp"] = ["a", "b"]
+    at.session_state["trio_open"] = True  # the box opened
+    at.switch_page("views/compare.py").run()
+    assert any(b.label == "Start the trio" for b in at.button) and "wgan_watch demo" in at.code[0].value

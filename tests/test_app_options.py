@@ -86,7 +86,12 @@ def test_downloads_give_the_runs_metrics(runs, monkeypatch):
 
     monkeypatch.setattr(MediaFileManager, "add_deferred", spy)
     write_fixture_run(runs, "toy", n=300)
-    at = page("monitor", run="toy")
+    assert not page("monitor", run="toy").get("download_button")  # the box closed: nothing in it is worked out
+    at = AppTest.from_file(MAIN, default_timeout=60)
+    at.query_params["run"] = "toy"
+    at.session_state["monitor_details"] = True  # the box opened
+    at.switch_page("views/monitor.py").run()
+    assert not at.exception, at.exception
     assert {b.label for b in at.get("download_button")} >= {"Metrics as CSV", "Metrics as Parquet"}
     csv, pq = deferred["toy-metrics.csv"](), deferred["toy-metrics.parquet"]()
     for df in (pd.read_csv(io.BytesIO(csv)), pd.read_parquet(io.BytesIO(pq))):

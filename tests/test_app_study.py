@@ -6,6 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
 from tests.fixtures import write_fixture_run
+from tests.html_table import frame_tables
 
 MAIN = str(ROOT / "app" / "main.py")
 
@@ -54,11 +55,22 @@ def test_a_study_shows_its_spread_and_says_what_it_lets_one_claim(runs):
     assert "WGAN-GP reached W1 ≤ 0.12 in 6 of 6 runs (95% CI 61%–100%)" in text
     assert "the vanilla GAN reached W1 ≤ 0.12 in 0 of 6 runs (95% CI 0%–39%)" in text
     assert "WGAN-GP succeeds more often than the vanilla GAN" in text
-    keys = {c.proto.id for c in at.get("plotly_chart")}
-    assert len(at.get("plotly_chart")) == 5 and len(keys) == 5
-    pairs = at.dataframe[0].value
+    assert [t.label for t in at.tabs] == ["Success rates", "Budget and time to quality",
+                                          "The default settings over seeds"]
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    assert len(titles) == 2 and any("best" in t.lower() for t in titles), titles  # the open tab's charts only
+    drawn = set(titles)
+    for tab in ("Budget and time to quality", "The default settings over seeds"):
+        other = page(tab=tab)
+        assert "WGAN-GP succeeds more often than the vanilla GAN" in texts(other)  # the conclusion, on every tab
+        titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in other.get("plotly_chart")]
+        assert titles and not drawn & set(titles), titles
+        drawn |= set(titles)
+        assert other.radio(key="study_x").value == "elapsed"
+    assert len(drawn) == 5  # every chart is on one tab or another
+    [pairs] = frame_tables(at)
     row = pairs[pairs["pair"] == "WGAN-GP / vanilla GAN"].iloc[0]
-    assert (row["only the first"], row["only the second"], row["both"], row["neither"]) == (6, 0, 0, 0)
+    assert (row["only the first"], row["only the second"], row["both"], row["neither"]) == ("6", "0", "0", "0")
     assert at.query_params["study"] == "g8"
 
 

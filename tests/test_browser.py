@@ -170,8 +170,17 @@ def test_compare_page_draws(server, browser):
     assert "critic loss" in names and "generator loss" in names  # one panel per run
     titles = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot .annotation-text')].map(a => a.textContent)")
     assert "WGAN-GP" in titles and "WGAN (clipping)" in titles
+    assert page.locator("table.ww-frame tbody tr").count() == 2  # the runs' table, one row each
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
+    # the other tabs are worked out when opened, and the address names the open one (a link opens it)
+    page.get_by_role("tab", name="Quality and modes").click()
+    page.wait_for_function("[...document.querySelectorAll('.js-plotly-plot .gtitle')].some(t => "
+                           "t.textContent.startsWith('Independent quality'))", timeout=30000)
+    assert "tab=Quality" in page.url
+    wait_idle(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "compare-quality.png"), full_page=True)
 
 
 def test_no_page_asks_another_machine_for_anything(server, browser):

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from wgan_watch.app import charts, comparison as cmp, load
+from wgan_watch.app.frame_html import frame_html
 from wgan_watch.app.settings import DETAIL_REFRESH_S
 from wgan_watch.app.visibility import mount_reporter, refresh_every, tab_visible
 from wgan_watch.app.widgets import available_runs, no_runs_message
@@ -16,7 +17,8 @@ st.caption("The WGAN paper's claims, on your runs: the critic's estimate falls s
            "losses oscillate and say little about the samples, and the vanilla GAN may drop modes.")
 root, runs = available_runs()
 
-with st.expander("Start a matched trio (WGAN-GP, WGAN, vanilla GAN)", expanded=not runs):
+def trio_form() -> None:
+    """Start the WGAN-GP / WGAN / vanilla GAN trio on one data set and seed, or copy its command."""
     c1, c2, c3, c4 = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
     data = c1.selectbox("Data", TOY_DATA + IMAGE_DATA, key="trio_data")
     steps = c2.number_input("Steps", 1, 10_000_000, value=None, placeholder="default", key="trio_steps")
@@ -32,6 +34,15 @@ with st.expander("Start a matched trio (WGAN-GP, WGAN, vanilla GAN)", expanded=n
             st.rerun()
     st.code(f"python -m wgan_watch demo --data {data}" + (f" --steps {steps}" if steps else "") + f" --seed {seed}",
             language="bash")
+
+
+# Closed, it sends nothing: its command block alone (the code highlighter) cost a fresh browser 0.4 s of its main
+# thread before the first chart (a CPU profile of the page's load)
+trio = st.expander("Start a matched trio (WGAN-GP, WGAN, vanilla GAN)", expanded=not runs, key="trio_open",
+                   on_change="rerun")
+if trio.open:
+    with trio:
+        trio_form()
 
 if not runs:
     no_runs_message(root)
@@ -68,7 +79,7 @@ colors = charts.label_colors({g: configs[m[0]].get("algo") for g, m in groups.it
 live = any(load.is_live(d) for d in run_dirs.values())
 
 
-def per_run_charts(frames: dict, eval_frames: dict) -> None:
+def per_run_charts(frames: dict) -> None:
     """One panel per run (one seed per algorithm and setting)."""
     wgans = {n: f for n, f in frames.items() if f["w_estimate"].notna().any()}
     c1, c2 = st.columns(2)
@@ -77,17 +88,10 @@ def per_run_charts(frames: dict, eval_frames: dict) -> None:
     if wgans:
         c2.plotly_chart(charts.panels_figure(wgans, ["w_estimate"], labels, x=x,
                                              title="W estimates, each on its own scale"), key="cmp_w", theme=None)
-    evals_charts({labels[n]: f for n, f in eval_frames.items()},
-                 lambda cols, **kw: charts.evals_figure({labels[n]: f for n, f in eval_frames.items()}, cols, x=x,
-                                                        colors=colors, names="run", **kw))
 
 
-def banded_charts(frames: dict, eval_frames: dict) -> None:
+def banded_charts(frames: dict) -> None:
     """Seeds of one algorithm and setting as a median line with an interquartile band."""
-    def bands(cols, source):
-        return {g: {c: cmp.band([source[r] for r in members if r in source], c, x) for c in cols}
-                for g, members in groups.items()}
-
     c1, c2 = st.columns(2)
     c1.plotly_chart(charts.band_panels_figure(bands(["loss_d", "loss_g"], frames), x=x,
                                               title="Losses: median over seeds, quartiles shaded"),
@@ -97,15 +101,28 @@ def banded_charts(frames: dict, eval_frames: dict) -> None:
         c2.plotly_chart(charts.band_panels_figure(w, x=x, title="W estimates, each on its own scale"), key="cmp_w",
                         theme=None)
 
-    def figure(cols, **kw):
-        flat = {g: b[cols[0]] for g, b in bands(cols, eval_frames).items()}
-        return charts.band_figure(flat, colors, x=x, **kw)
 
-    evals_charts({g: eval_frames[m[0]] for g, m in groups.items() if m[0] in eval_frames}, figure)
+def bands(cols: list[str], source: dict) -> dict:
+    """Each seed group's median and quartiles of `cols`, from the runs of `source` (run -> frame)."""
+    return {g: {c: cmp.band([source[r] for r in members if r in source], c, x) for c in cols}
+            for g, members in groups.items()}
 
 
-def evals_charts(present: dict, figure) -> None:
+def evals_charts(eval_frames: dict) -> None:
     """Modes and the high-quality share (mixtures), and the quality measure, each on its own axes."""
+    if banded:
+        present = {g: eval_frames[m[0]] for g, m in groups.items() if m[0] in eval_frames}
+
+        def figure(cols, **kw):
+            return charts.band_figure({g: b[cols[0]] for g, b in bands(cols, eval_frames).items()}, colors, x=x, **kw)
+    else:
+        present = {labels[n]: f for n, f in eval_frames.items()}
+
+        def figure(cols, **kw):
+            return charts.evals_figure(present, cols, x=x, colors=colors, names="run", **kw)
+    if not present:
+        st.info("No evaluation yet: the first comes after `eval_every` steps.")
+        return
     if any("modes" in f and f["modes"].notna().any() for f in present.values()):
         c1, c2 = st.columns(2)
         c1.plotly_chart(figure(["modes"], title="Modes covered"), key="cmp_modes", theme=None)
@@ -116,8 +133,9 @@ def evals_charts(present: dict, figure) -> None:
                                                   "better)"), key="cmp_quality", theme=None)
 
 
-@st.fragment(run_every=refresh_every(DETAIL_REFRESH_S, live and tab_visible()))
-def comparison_panels() -> None:
+def read_runs() -> tuple[dict, list, dict]:
+    """(run -> losses and estimate, one table row per run, run -> evaluations), each read once per change of
+    its files (cached in comparison and load)."""
     frames, rows, eval_frames = {}, [], {}
     for name, d in run_dirs.items():
         if not d.exists():
@@ -133,26 +151,44 @@ def comparison_panels() -> None:
         m, _ = load.metrics(d)
         if len(ev):
             eval_frames[name] = charts.with_elapsed(ev, m)
+    return frames, rows, eval_frames
+
+
+LIVE = refresh_every(DETAIL_REFRESH_S, live and tab_visible())
+
+
+@st.fragment(run_every=LIVE)
+def comparison_table() -> None:
+    frames, rows, _ = read_runs()
     if not frames:
         st.info("No metrics yet.")
         return
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config=cmp.COLUMNS)
+    st.html(frame_html(pd.DataFrame(rows), cmp.COLUMNS))
     st.caption(cmp.caption(rows, seeds=seeds if banded else 1))
-    (banded_charts if banded else per_run_charts)(frames, eval_frames)
 
 
-comparison_panels()
+@st.fragment(run_every=LIVE)
+def curves_tab() -> None:
+    frames, _, _ = read_runs()
+    if frames:
+        (banded_charts if banded else per_run_charts)(frames)
 
-st.subheader("Samples at the same step")
-shown = [m[0] for m in groups.values()] if banded else list(run_dirs)  # one seed of each group: its first
-if banded:
-    st.caption("One seed of each algorithm and setting: " + ", ".join(f"{g}: {m[0]}" for g, m in groups.items()))
-files = {n: dict(rf.step_files(run_dirs[n] / "samples", "png") or rf.step_files(run_dirs[n] / "samples", "parquet"))
-         for n in shown}
-common = sorted(set.intersection(*(set(f) for f in files.values()))) if files else []
-if not common:
-    st.info("These runs have no sample step in common yet.")
-else:
+
+@st.fragment(run_every=LIVE)
+def quality_tab() -> None:
+    evals_charts(read_runs()[2])
+
+
+def samples_tab() -> None:
+    shown = [m[0] for m in groups.values()] if banded else list(run_dirs)  # one seed of each group: its first
+    if banded:
+        st.caption("One seed of each algorithm and setting: " + ", ".join(f"{g}: {m[0]}" for g, m in groups.items()))
+    files = {n: dict(rf.step_files(run_dirs[n] / "samples", "png") or rf.step_files(run_dirs[n] / "samples", "parquet"))
+             for n in shown}
+    common = sorted(set.intersection(*(set(f) for f in files.values()))) if files else []
+    if not common:
+        st.info("These runs have no sample step in common yet.")
+        return
     step = st.select_slider("Step", common, value=common[-1], key="cmp_step") if len(common) > 1 else common[0]
     cols = st.columns(len(files))
     for col, (name, f) in zip(cols, files.items()):
@@ -163,5 +199,15 @@ else:
             df = load.toy_sample(path)
             if df is not None:
                 col.plotly_chart(charts.toy_samples_figure(df, labels[name]), key=f"cmp_s_{name}")
+
+
+comparison_table()
+# Only the open tab is worked out and sent (a fresh browser draws each Plotly chart in about 0.15 s, and the page
+# had eight: bench/README.md, "The other pages at scale"); the tab is in the address, so a link opens it.
+TABS = {"Estimates and losses": curves_tab, "Quality and modes": quality_tab, "Samples at the same step": samples_tab}
+for tab, draw in zip(st.tabs(list(TABS), key="tab", bind="query-params", on_change="rerun"), TABS.values()):
+    if tab.open:
+        with tab:
+            draw()
 
 mount_reporter()  # reports whether the tab is visible (live refresh pauses while it is not)

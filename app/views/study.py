@@ -6,6 +6,7 @@ import streamlit as st
 
 from wgan_watch.app import load, study_charts as sc, study_data as sd
 from wgan_watch.app.charts import ALGO_NAMES
+from wgan_watch.app.frame_html import Column, frame_html
 from wgan_watch.app.settings import DETAIL_REFRESH_S
 from wgan_watch.app.visibility import mount_reporter, refresh_every, tab_visible
 from wgan_watch.app.widgets import available_runs
@@ -60,6 +61,7 @@ def pair_rows(results: list, threshold: float) -> pd.DataFrame:
 
 
 def default_setting(results: list, x: str, measure: str) -> None:
+    """The default settings' runs: quality over their seeds, and how well the estimate follows it."""
     defaults = [r for r in results if r.sample == 0]
     bands = {a: A.seed_band([r.curve for r in defaults if r.algo == a], x=x)
              for a in ALGO_NAMES if any(r.algo == a for r in defaults)}
@@ -76,8 +78,30 @@ def default_setting(results: list, x: str, measure: str) -> None:
         st.caption("How well the critic's estimate (or the vanilla GAN's generator loss, which has none: blank) "
                    "follows quality, run by run: Spearman's ρ between the estimate and the quality measure at "
                    "the evaluations; +1 means it falls exactly as the samples improve.")
-        st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
-            c: st.column_config.NumberColumn(format="%.2f") for c in ("median ρ", "lowest", "highest")})
+        formats = {c: Column(number="{:.2f}") for c in ("median ρ", "lowest", "highest")}
+        st.html(frame_html(pd.DataFrame(rows), formats))
+
+
+TABS = ["Success rates", "Budget and time to quality", "The default settings over seeds"]
+
+
+def success_tab(results: list, best: dict, table, label: str, thresholds: list, t: float) -> None:
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(sc.best_quality_figure(best, label, thresholds), key="study_best", theme=None)
+    c2.plotly_chart(sc.success_figure(table, label), key="study_success", theme=None)
+    pairs = pair_rows(results, t)
+    if len(pairs):
+        st.caption(f"Settings samples run under two algorithms (same sample, same seed): how many reached {label} ≤ "
+                   f"{t:g} under only one, both or neither (the WGAN-GP paper's table for its 200 architectures).")
+        st.html(frame_html(pairs))
+
+
+def budget_tab(results: list, best: dict, x: str, t: float, label: str) -> None:
+    c1, c2 = st.columns(2)
+    curves = {a: A.expected_best_band(A.setting_quality(results, a)) for a in best}
+    c1.plotly_chart(sc.expected_best_figure(curves, label), key="study_budget", theme=None)
+    km = {a: A.time_to_quality([r for r in results if r.algo == a], t, by=x) for a in best}
+    c2.plotly_chart(sc.time_to_quality_figure(km, x, t, label), key="study_km", theme=None)
 
 
 @st.fragment(run_every=refresh_every(DETAIL_REFRESH_S, live and tab_visible()))
@@ -98,24 +122,23 @@ def study_panels() -> None:
                           "For FID: the quartiles of all runs' best values.")
     table = A.success_table(results, thresholds)
     st.markdown(f"**{A.caption(table, t, label)}**")
-    c1, c2 = st.columns(2)
     best = {a: np.array([r.best for r in results if r.algo == a and r.ended]) for a in ALGO_NAMES
             if any(r.algo == a for r in results)}
-    c1.plotly_chart(sc.best_quality_figure(best, label, thresholds), key="study_best", theme=None)
-    c2.plotly_chart(sc.success_figure(table, label), key="study_success", theme=None)
-    pairs = pair_rows(results, t)
-    if len(pairs):
-        st.caption(f"Settings samples run under two algorithms (same sample, same seed): how many reached {label} ≤ "
-                   f"{t:g} under only one, both or neither (the WGAN-GP paper's table for its 200 architectures).")
-        st.dataframe(pairs, hide_index=True)
-    x = st.radio("Time axis", ["elapsed", "step"], horizontal=True, key="study_x",
-                 format_func={"elapsed": "training time", "step": "generator step"}.get)
-    c1, c2 = st.columns(2)
-    curves = {a: A.expected_best_band(A.setting_quality(results, a)) for a in best}
-    c1.plotly_chart(sc.expected_best_figure(curves, label), key="study_budget", theme=None)
-    km = {a: A.time_to_quality([r for r in results if r.algo == a], t, by=x) for a in best}
-    c2.plotly_chart(sc.time_to_quality_figure(km, x, t, label), key="study_km", theme=None)
-    default_setting(results, x, label)
+    # Only the open tab is worked out and sent (a fresh browser draws each Plotly chart in about 0.15 s:
+    # bench/README.md, "The other pages at scale"); the tab is in the address, so a link opens it.
+    for i, tab in enumerate(st.tabs(TABS, key="tab", bind="query-params", on_change="rerun")):
+        if not tab.open:
+            continue
+        with tab:
+            if i == 0:
+                success_tab(results, best, table, label, thresholds, t)
+                continue
+            x = st.radio("Time axis", ["elapsed", "step"], horizontal=True, key="study_x",
+                         format_func={"elapsed": "training time", "step": "generator step"}.get)
+            if i == 1:
+                budget_tab(results, best, x, t, label)
+            else:
+                default_setting(results, x, label)
 
 
 study_panels()
