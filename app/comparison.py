@@ -14,7 +14,7 @@ from . import load
 from .frame_html import Column
 
 COLUMNS = {  # how the page's table shows the rows of comparison()
-    "seed": Column(number="{}"),
+    "seed": Column(number="{:.0f}"),  # (a float column where a run has none)
     "step": Column(number="{:,}"),
     "series": Column("measured on"),
     "steadiness": Column(

@@ -52,7 +52,7 @@ def cell(value, column: Column) -> str:
     if value is None or (isinstance(value, Real) and not isinstance(value, bool) and not math.isfinite(value)):
         return "<td class='num'>—</td>" if column.number else "<td>—</td>"
     if isinstance(value, Real) and not isinstance(value, bool):
-        plain = f"{value:,}" if isinstance(value, int) else f"{value:g}"
+        plain = f"{value:,}" if isinstance(value, int) else f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:.4g}"
         text = column.number.format(value) if column.number else plain
         return f"<td class='num'>{escape(text)}</td>"
     return f"<td>{escape(str(value))}</td>"
@@ -65,8 +65,9 @@ def frame_html(df: pd.DataFrame, columns: dict[str, Column] | None = None) -> st
     spec = {c: columns.get(c, Column()) for c in df.columns}
     head = "".join(f"<th title='{escape(s.tip)}'>{escape(s.header or str(c))}</th>" if s.tip else
                    f"<th>{escape(s.header or str(c))}</th>" for c, s in spec.items())
-    body = "".join("<tr>" + "".join(cell(_plain(v), spec[c]) for c, v in row.items()) + "</tr>"
-                   for _, row in df.iterrows())
+    values = [df[c].tolist() for c in df.columns]  # column by column: a row of numbers would be all floats
+    body = "".join("<tr>" + "".join(cell(_plain(v), s) for v, s in zip(row, spec.values())) + "</tr>"
+                   for row in zip(*values))
     return (f"<div class='ww-frame-wrap'>{STYLE}<table class='ww-frame'><thead><tr>{head}</tr></thead>"
             f"<tbody>{body}</tbody></table></div>")
 

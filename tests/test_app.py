@@ -243,7 +243,7 @@ def test_compare_page_shows_panels_steadiness_modes_and_samples_side_by_side(run
     def opened(tab: str) -> AppTest:
         at = AppTest.from_file(MAIN, default_timeout=60)
         at.query_params["cmp"] = ["g-wgan-gp", "g-gan"]
-        at.query_params["tab"] = tab
+        at.query_params["cmp_tab"] = tab
         at.switch_page("views/compare.py").run()
         assert not at.exception
         return at

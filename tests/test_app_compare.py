@@ -16,7 +16,7 @@ def compare(runs_shown: list[str], tab: str | None = None) -> AppTest:
     at = AppTest.from_file(MAIN, default_timeout=60)
     at.query_params["cmp"] = runs_shown
     if tab:
-        at.query_params["tab"] = tab
+        at.query_params["cmp_tab"] = tab
     at.switch_page("views/compare.py").run()
     assert not at.exception, at.exception
     return at
@@ -80,3 +80,50 @@ def test_only_the_open_tab_is_worked_out_and_a_link_opens_any_tab(runs):
     at.session_state["trio_open"] = True  # the box opened
     at.switch_page("views/compare.py").run()
     assert any(b.label == "Start the trio" for b in at.button) and "wgan_watch demo" in at.code[0].value
+
+
+def test_a_tab_link_opens_its_tab_after_the_other_pages_tabs_in_one_session(runs):
+    """Compare's and Study's tabs have keys of their own: under one key, the tab left open on one page was carried
+    to the other, which dropped the link's tab."""
+    for algo in ("wgan-gp", "gan"):
+        write_fixture_run(runs, f"st-{algo}", algo=algo, group="st", study_sample=0)
+    at = AppTest.from_file(MAIN, default_timeout=60)
+    at.query_params["study_tab"] = "Budget and time to quality"
+    at.switch_page("views/study.py").run()
+    assert not at.exception, at.exception
+    at.query_params["cmp"] = ["st-wgan-gp", "st-gan"]
+    at.query_params["cmp_tab"] = "Quality and modes"
+    at.switch_page("views/compare.py").run()
+    assert not at.exception, at.exception
+    assert any("Independent quality" in pc.proto.spec for pc in at.get("plotly_chart"))
+
+
+def test_what_is_set_in_a_tab_or_a_box_stays_while_another_tab_is_open_or_the_box_closed(runs):
+    write_fixture_run(runs, "a", algo="wgan-gp", n=400)
+    write_fixture_run(runs, "b", algo="gan", n=400)
+    at = AppTest.from_file(MAIN, default_timeout=60)
+    at.query_params["cmp"] = ["a", "b"]
+    at.query_params["cmp_tab"] = "Samples at the same step"
+    at.session_state["trio_open"] = True
+    at.switch_page("views/compare.py").run()
+    at.select_slider(key="cmp_step").set_value(200).run()
+    at.number_input(key="trio_seed").set_value(7).run()
+    at.session_state["cmp_tab"] = at.query_params["cmp_tab"] = "Estimates and losses"  # as a click does
+    at.session_state["trio_open"] = False
+    at.run()
+    assert not at.get("select_slider") and not at.number_input  # not drawn, so not worked out
+    at.session_state["cmp_tab"] = at.query_params["cmp_tab"] = "Samples at the same step"
+    at.session_state["trio_open"] = True
+    at.run()
+    assert not at.exception, at.exception
+    assert at.select_slider(key="cmp_step").value == 200 and at.number_input(key="trio_seed").value == 7
+
+
+def test_the_seed_column_shows_whole_seeds_when_a_run_has_none(runs):
+    from tests.html_table import read_table
+    from wgan_watch.app import comparison as cmp
+    from wgan_watch.app.frame_html import frame_html
+    import pandas as pd
+
+    table = read_table(frame_html(pd.DataFrame({"run": ["a", "b"], "seed": [3, None]}), cmp.COLUMNS))
+    assert table["seed"].tolist() == ["3", "—"]

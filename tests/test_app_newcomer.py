@@ -96,7 +96,7 @@ def test_algorithms_keep_their_colour_on_every_page(runs):
 
     write_fixture_run(runs, "b-gan", algo="gan", group="g")
     write_fixture_run(runs, "a-wgan-gp", algo="wgan-gp", group="g")
-    at = page("compare", cmp=["b-gan", "a-wgan-gp"], tab="Quality and modes")
+    at = page("compare", cmp=["b-gan", "a-wgan-gp"], cmp_tab="Quality and modes")
     quality = next(s for s in charts(at) if "Independent quality" in json.dumps(s["layout"].get("title")))
     colors = {t["name"]: t["line"]["color"] for t in quality["data"]}
     assert colors == {"vanilla GAN": ALGO_COLORS["gan"], "WGAN-GP": ALGO_COLORS["wgan-gp"]}

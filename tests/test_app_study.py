@@ -61,7 +61,7 @@ def test_a_study_shows_its_spread_and_says_what_it_lets_one_claim(runs):
     assert len(titles) == 2 and any("best" in t.lower() for t in titles), titles  # the open tab's charts only
     drawn = set(titles)
     for tab in ("Budget and time to quality", "The default settings over seeds"):
-        other = page(tab=tab)
+        other = page(study_tab=tab)
         assert "WGAN-GP succeeds more often than the vanilla GAN" in texts(other)  # the conclusion, on every tab
         titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in other.get("plotly_chart")]
         assert titles and not drawn & set(titles), titles
@@ -78,3 +78,20 @@ def test_an_unknown_study_in_the_link_is_said_not_silently_replaced(runs):
     write_study(runs, seeds=1)
     at = page(study="nope")
     assert "There is no study named `nope`" in texts(at)
+
+
+def test_the_time_axis_stays_while_another_tab_is_open(runs):
+    write_study(runs, seeds=1)
+    def open_tab(label: str) -> None:  # as a click does: the tab's state and the address
+        at.session_state["study_tab"] = at.query_params["study_tab"] = label
+        at.run()
+
+    at = AppTest.from_file(MAIN, default_timeout=60)
+    at.query_params["study_tab"] = "Budget and time to quality"
+    at.switch_page("views/study.py").run()
+    at.radio(key="study_x").set_value("step").run()
+    open_tab("Success rates")
+    assert not at.radio
+    open_tab("The default settings over seeds")
+    assert not at.exception, at.exception
+    assert at.radio(key="study_x").value == "step"

@@ -177,7 +177,7 @@ def test_compare_page_draws(server, browser):
     page.get_by_role("tab", name="Quality and modes").click()
     page.wait_for_function("[...document.querySelectorAll('.js-plotly-plot .gtitle')].some(t => "
                            "t.textContent.startsWith('Independent quality'))", timeout=30000)
-    assert "tab=Quality" in page.url
+    assert "cmp_tab=Quality" in page.url
     wait_idle(page)
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(ARTIFACTS / "compare-quality.png"), full_page=True)

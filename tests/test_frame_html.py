@@ -28,3 +28,8 @@ def test_text_is_escaped_and_plain_numbers_keep_their_kind():
     table = read_table(frame_html(df))
     assert table.iloc[0].to_dict() == {"name": "<b>x</b>", "n": "12,345", "v": "0.5", "ok": "True"}
     assert "<b>x</b>" not in frame_html(df)
+
+
+def test_a_row_of_numbers_keeps_its_integers_and_large_floats_are_not_in_exponent_form():
+    table = read_table(frame_html(pd.DataFrame({"n": [1500], "v": [0.5], "big": [1234567.0]}), {"n": Column(number="{:,}")}))
+    assert table.iloc[0].to_dict() == {"n": "1,500", "v": "0.5", "big": "1,234,567"}

@@ -20,9 +20,10 @@ root, runs = available_runs()
 def trio_form() -> None:
     """Start the WGAN-GP / WGAN / vanilla GAN trio on one data set and seed, or copy its command."""
     c1, c2, c3, c4 = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
-    data = c1.selectbox("Data", TOY_DATA + IMAGE_DATA, key="trio_data")
-    steps = c2.number_input("Steps", 1, 10_000_000, value=None, placeholder="default", key="trio_steps")
-    seed = c3.number_input("Seed", 0, 2**31 - 1, 0, key="trio_seed")
+    data = c1.selectbox("Data", TOY_DATA + IMAGE_DATA, key="trio_data", persist_state="page")
+    steps = c2.number_input("Steps", 1, 10_000_000, value=None, placeholder="default", key="trio_steps",
+                            persist_state="page")
+    seed = c3.number_input("Seed", 0, 2**31 - 1, 0, key="trio_seed", persist_state="page")
     if c4.button("Start the trio", type="primary"):
         try:
             extra = {"steps": int(steps)} if steps else {}
@@ -135,11 +136,10 @@ def evals_charts(eval_frames: dict) -> None:
 
 def read_runs() -> tuple[dict, list, dict]:
     """(run -> losses and estimate, one table row per run, run -> evaluations), each read once per change of
-    its files (cached in comparison and load)."""
+    its files (cached in comparison and load); a run that is gone is left out (the table says so)."""
     frames, rows, eval_frames = {}, [], {}
     for name, d in run_dirs.items():
         if not d.exists():
-            st.error(f"Run {name} is gone from the runs folder.")
             continue
         frame, row = cmp.comparison(d)
         cfg = configs[name]
@@ -159,6 +159,8 @@ LIVE = refresh_every(DETAIL_REFRESH_S, live and tab_visible())
 
 @st.fragment(run_every=LIVE)
 def comparison_table() -> None:
+    for name in (n for n, d in run_dirs.items() if not d.exists()):
+        st.error(f"Run {name} is gone from the runs folder.")
     frames, rows, _ = read_runs()
     if not frames:
         st.info("No metrics yet.")
@@ -189,7 +191,8 @@ def samples_tab() -> None:
     if not common:
         st.info("These runs have no sample step in common yet.")
         return
-    step = st.select_slider("Step", common, value=common[-1], key="cmp_step") if len(common) > 1 else common[0]
+    step = (st.select_slider("Step", common, value=common[-1], key="cmp_step", persist_state="page")  # (kept while
+            if len(common) > 1 else common[0])  # another tab is open)
     cols = st.columns(len(files))
     for col, (name, f) in zip(cols, files.items()):
         path = f[step]
@@ -203,9 +206,10 @@ def samples_tab() -> None:
 
 comparison_table()
 # Only the open tab is worked out and sent (a fresh browser draws each Plotly chart in about 0.15 s, and the page
-# had eight: bench/README.md, "The other pages at scale"); the tab is in the address, so a link opens it.
+# had eight: bench/README.md, "The other pages at scale"); a tab other than the first is in the address
+# (cmp_tab=...), so a link opens it. Its own key: Study's tabs under the same key took this page's value.
 TABS = {"Estimates and losses": curves_tab, "Quality and modes": quality_tab, "Samples at the same step": samples_tab}
-for tab, draw in zip(st.tabs(list(TABS), key="tab", bind="query-params", on_change="rerun"), TABS.values()):
+for tab, draw in zip(st.tabs(list(TABS), key="cmp_tab", bind="query-params", on_change="rerun"), TABS.values()):
     if tab.open:
         with tab:
             draw()

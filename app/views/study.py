@@ -125,15 +125,16 @@ def study_panels() -> None:
     best = {a: np.array([r.best for r in results if r.algo == a and r.ended]) for a in ALGO_NAMES
             if any(r.algo == a for r in results)}
     # Only the open tab is worked out and sent (a fresh browser draws each Plotly chart in about 0.15 s:
-    # bench/README.md, "The other pages at scale"); the tab is in the address, so a link opens it.
-    for i, tab in enumerate(st.tabs(TABS, key="tab", bind="query-params", on_change="rerun")):
+    # bench/README.md, "The other pages at scale"); a tab other than the first is in the address
+    # (study_tab=...), so a link opens it.
+    for i, tab in enumerate(st.tabs(TABS, key="study_tab", bind="query-params", on_change="rerun")):
         if not tab.open:
             continue
         with tab:
             if i == 0:
                 success_tab(results, best, table, label, thresholds, t)
                 continue
-            x = st.radio("Time axis", ["elapsed", "step"], horizontal=True, key="study_x",
+            x = st.radio("Time axis", ["elapsed", "step"], horizontal=True, key="study_x", persist_state="page",
                          format_func={"elapsed": "training time", "step": "generator step"}.get)
             if i == 1:
                 budget_tab(results, best, x, t, label)
