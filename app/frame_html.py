@@ -40,7 +40,8 @@ class Column:
     tip: str = ""
     """Shown when the pointer rests on the heading."""
     number: str | None = None
-    """A format for numbers, as for str.format: "{:.2f}"; None: the value as it is (integers with separators)."""
+    """A format for numbers, as for str.format: "{:.2f}"; None: integers and floats from 10,000 up with
+    separators, smaller floats to 4 significant digits."""
     sparkline: bool = False
     """The cell holds a list of numbers, drawn as a small line."""
 
@@ -49,13 +50,16 @@ def cell(value, column: Column) -> str:
     """One cell as HTML: "—" for what is missing (None, NaN, an empty list)."""
     if column.sparkline:
         return f"<td>{sparkline(list(value) if isinstance(value, (list, tuple)) else None)}</td>"
-    if value is None or (isinstance(value, Real) and not isinstance(value, bool) and not math.isfinite(value)):
+    number = isinstance(value, Real) and not isinstance(value, bool)
+    if value is None or (number and not math.isfinite(value)):
         return "<td class='num'>—</td>" if column.number else "<td>—</td>"
-    if isinstance(value, Real) and not isinstance(value, bool):
-        plain = f"{value:,}" if isinstance(value, int) else f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:.4g}"
-        text = column.number.format(value) if column.number else plain
-        return f"<td class='num'>{escape(text)}</td>"
-    return f"<td>{escape(str(value))}</td>"
+    if not number:
+        return f"<td>{escape(str(value))}</td>"
+    if column.number:
+        text = column.number.format(value)
+    else:
+        text = f"{value:,}" if isinstance(value, int) else f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:.4g}"
+    return f"<td class='num'>{escape(text)}</td>"
 
 
 def frame_html(df: pd.DataFrame, columns: dict[str, Column] | None = None) -> str:

@@ -1,8 +1,9 @@
-"""Small Streamlit pieces shared by pages: picking runs and showing problems."""
+"""Small Streamlit pieces shared by pages: picking runs, showing problems, tabs and boxes worked out only when open."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import streamlit as st
 
@@ -69,6 +70,28 @@ def show_problems(problems) -> None:
 def no_runs_message(root: Path) -> None:
     st.info(f"No runs in `{root}` yet. Start one on the **Runs** page, or point the dashboard at a runs "
             "folder with `streamlit run app/main.py -- --runs-dir PATH`.")
+
+
+# Tabs and boxes of which only the open ones are worked out and sent: a fresh browser draws each Plotly chart in
+# about 0.15 s, and a closed box's code block (the highlighter) cost Compare 0.4 s of the browser's main thread
+# before its first chart (bench/README.md, "Fewer charts on arrival").
+
+def lazy_tabs(tabs: dict[str, Callable[[], None]], key: str) -> None:
+    """One tab per label, only the open one drawn (its function called). The open tab is in the address under
+    `key` (unless it is the first), so a link opens it; each page needs a key of its own, or a tab left open on
+    one page is carried to the other's."""
+    for tab, draw in zip(st.tabs(list(tabs), key=key, bind="query-params", on_change="rerun"), tabs.values()):
+        if tab.open:
+            with tab:
+                draw()
+
+
+def lazy_expander(label: str, draw: Callable[[], None], key: str, expanded: bool = False) -> None:
+    """An expander whose content (`draw`) is worked out only while it is open."""
+    box = st.expander(label, expanded=expanded, key=key, on_change="rerun")
+    if box.open:
+        with box:
+            draw()
 
 
 VERDICT_ICONS = {"improving": ":material/trending_down:", "plateaued": ":material/horizontal_rule:",

@@ -7,7 +7,7 @@ from wgan_watch.app import charts, comparison as cmp, load
 from wgan_watch.app.frame_html import frame_html
 from wgan_watch.app.settings import DETAIL_REFRESH_S
 from wgan_watch.app.visibility import mount_reporter, refresh_every, tab_visible
-from wgan_watch.app.widgets import available_runs, no_runs_message
+from wgan_watch.app.widgets import available_runs, lazy_expander, lazy_tabs, no_runs_message
 from wgan_watch.runs import runfiles as rf
 from wgan_watch import spawn
 from wgan_watch.config import IMAGE_DATA, TOY_DATA, ConfigError
@@ -37,13 +37,7 @@ def trio_form() -> None:
             language="bash")
 
 
-# Closed, it sends nothing: its command block alone (the code highlighter) cost a fresh browser 0.4 s of its main
-# thread before the first chart (a CPU profile of the page's load)
-trio = st.expander("Start a matched trio (WGAN-GP, WGAN, vanilla GAN)", expanded=not runs, key="trio_open",
-                   on_change="rerun")
-if trio.open:
-    with trio:
-        trio_form()
+lazy_expander("Start a matched trio (WGAN-GP, WGAN, vanilla GAN)", trio_form, key="trio_open", expanded=not runs)
 
 if not runs:
     no_runs_message(root)
@@ -134,10 +128,10 @@ def evals_charts(eval_frames: dict) -> None:
                                                   "better)"), key="cmp_quality", theme=None)
 
 
-def read_runs() -> tuple[dict, list, dict]:
-    """(run -> losses and estimate, one table row per run, run -> evaluations), each read once per change of
-    its files (cached in comparison and load); a run that is gone is left out (the table says so)."""
-    frames, rows, eval_frames = {}, [], {}
+def read_runs() -> tuple[dict, list]:
+    """(run -> losses and estimate, one table row per run), each read once per change of its files (cached in
+    comparison); a run that is gone is left out (the table says so)."""
+    frames, rows = {}, []
     for name, d in run_dirs.items():
         if not d.exists():
             continue
@@ -147,11 +141,19 @@ def read_runs() -> tuple[dict, list, dict]:
             frames[name] = frame
         rows.append({"algorithm": group_of[name] if banded else labels[name], "run": name, "data": cfg.get("data"),
                      "seed": cfg.get("seed"), "step": int(frame["step"].max()) if len(frame) else 0, **row})
+    return frames, rows
+
+
+def read_evaluations() -> dict:
+    """run -> its evaluations with the training time at their steps (cached in load)."""
+    found = {}
+    for name, d in run_dirs.items():
+        if not d.exists():
+            continue
         ev, _ = load.evals(d)
-        m, _ = load.metrics(d)
         if len(ev):
-            eval_frames[name] = charts.with_elapsed(ev, m)
-    return frames, rows, eval_frames
+            found[name] = charts.with_elapsed(ev, load.metrics(d)[0])
+    return found
 
 
 LIVE = refresh_every(DETAIL_REFRESH_S, live and tab_visible())
@@ -161,7 +163,7 @@ LIVE = refresh_every(DETAIL_REFRESH_S, live and tab_visible())
 def comparison_table() -> None:
     for name in (n for n, d in run_dirs.items() if not d.exists()):
         st.error(f"Run {name} is gone from the runs folder.")
-    frames, rows, _ = read_runs()
+    frames, rows = read_runs()
     if not frames:
         st.info("No metrics yet.")
         return
@@ -171,14 +173,14 @@ def comparison_table() -> None:
 
 @st.fragment(run_every=LIVE)
 def curves_tab() -> None:
-    frames, _, _ = read_runs()
+    frames, _ = read_runs()
     if frames:
         (banded_charts if banded else per_run_charts)(frames)
 
 
 @st.fragment(run_every=LIVE)
 def quality_tab() -> None:
-    evals_charts(read_runs()[2])
+    evals_charts(read_evaluations())
 
 
 def samples_tab() -> None:
@@ -205,13 +207,7 @@ def samples_tab() -> None:
 
 
 comparison_table()
-# Only the open tab is worked out and sent (a fresh browser draws each Plotly chart in about 0.15 s, and the page
-# had eight: bench/README.md, "The other pages at scale"); a tab other than the first is in the address
-# (cmp_tab=...), so a link opens it. Its own key: Study's tabs under the same key took this page's value.
-TABS = {"Estimates and losses": curves_tab, "Quality and modes": quality_tab, "Samples at the same step": samples_tab}
-for tab, draw in zip(st.tabs(list(TABS), key="cmp_tab", bind="query-params", on_change="rerun"), TABS.values()):
-    if tab.open:
-        with tab:
-            draw()
+lazy_tabs({"Estimates and losses": curves_tab, "Quality and modes": quality_tab,
+           "Samples at the same step": samples_tab}, key="cmp_tab")
 
 mount_reporter()  # reports whether the tab is visible (live refresh pauses while it is not)

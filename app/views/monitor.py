@@ -15,8 +15,8 @@ import streamlit as st
 from wgan_watch.app import charts, load
 from wgan_watch.app.settings import DETAIL_REFRESH_S, LIVE_REFRESH_S
 from wgan_watch.app.visibility import mount_reporter, page_state, refresh_every
-from wgan_watch.app.widgets import (advice_card, available_runs, no_runs_message, pick_runs, runs_to_show,
-                                   show_problems)
+from wgan_watch.app.widgets import (advice_card, available_runs, lazy_expander, no_runs_message, pick_runs,
+                                   runs_to_show, show_problems)
 from wgan_watch.advice.estimate_trend import with_js_estimate
 from wgan_watch.runs import runfiles as rf
 
@@ -236,11 +236,6 @@ def details() -> None:
     st.caption("status.json: " + json.dumps({k: v for k, v in load.status(head_dir).items()}, default=str))
 
 
-# Closed, it sends nothing: a log block (the code highlighter) and a JSON viewer cost a fresh browser's main thread
-# while the charts are still to be drawn (Compare's command block alone took 0.4 s: a CPU profile of its load)
 if load.config(run_dirs[head]) is None:  # said where it is seen, not only in the box
     st.warning("config.json is missing or unreadable.")
-box = st.expander("Config, log and downloads", key="monitor_details", on_change="rerun")
-if box.open:
-    with box:
-        details()
+lazy_expander("Config, log and downloads", details, key="monitor_details")

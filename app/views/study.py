@@ -9,7 +9,7 @@ from wgan_watch.app.charts import ALGO_NAMES
 from wgan_watch.app.frame_html import Column, frame_html
 from wgan_watch.app.settings import DETAIL_REFRESH_S
 from wgan_watch.app.visibility import mount_reporter, refresh_every, tab_visible
-from wgan_watch.app.widgets import available_runs
+from wgan_watch.app.widgets import available_runs, lazy_tabs
 from wgan_watch.runs import runfiles as rf
 import wgan_watch.study.analysis as A
 
@@ -82,7 +82,10 @@ def default_setting(results: list, x: str, measure: str) -> None:
         st.html(frame_html(pd.DataFrame(rows), formats))
 
 
-TABS = ["Success rates", "Budget and time to quality", "The default settings over seeds"]
+def time_axis() -> str:
+    """The axis of the two tabs that draw over time (kept while another tab is open)."""
+    return st.radio("Time axis", ["elapsed", "step"], horizontal=True, key="study_x", persist_state="page",
+                    format_func={"elapsed": "training time", "step": "generator step"}.get)
 
 
 def success_tab(results: list, best: dict, table, label: str, thresholds: list, t: float) -> None:
@@ -124,22 +127,10 @@ def study_panels() -> None:
     st.markdown(f"**{A.caption(table, t, label)}**")
     best = {a: np.array([r.best for r in results if r.algo == a and r.ended]) for a in ALGO_NAMES
             if any(r.algo == a for r in results)}
-    # Only the open tab is worked out and sent (a fresh browser draws each Plotly chart in about 0.15 s:
-    # bench/README.md, "The other pages at scale"); a tab other than the first is in the address
-    # (study_tab=...), so a link opens it.
-    for i, tab in enumerate(st.tabs(TABS, key="study_tab", bind="query-params", on_change="rerun")):
-        if not tab.open:
-            continue
-        with tab:
-            if i == 0:
-                success_tab(results, best, table, label, thresholds, t)
-                continue
-            x = st.radio("Time axis", ["elapsed", "step"], horizontal=True, key="study_x", persist_state="page",
-                         format_func={"elapsed": "training time", "step": "generator step"}.get)
-            if i == 1:
-                budget_tab(results, best, x, t, label)
-            else:
-                default_setting(results, x, label)
+    lazy_tabs({"Success rates": lambda: success_tab(results, best, table, label, thresholds, t),
+               "Budget and time to quality": lambda: budget_tab(results, best, time_axis(), t, label),
+               "The default settings over seeds": lambda: default_setting(results, time_axis(), label)},
+              key="study_tab")
 
 
 study_panels()
