@@ -1,16 +1,15 @@
 """AppTest tests of every dashboard page on fixture runs written with the project's own writers."""
 
-import json
 import os
 import shutil
 
 import numpy as np
-import pandas as pd
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
+from tests.figures import figures, trace_names as traces
 from tests.fixtures import write_fixture_run
 from tests.html_table import frame_tables, runs_table, sparkline_points
 from wgan_watch.runs import runfiles as rf
@@ -27,10 +26,6 @@ def app(page=None, **params) -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
-
-
-def traces(at) -> list[str]:
-    return [t.get("name") for pc in at.get("plotly_chart") for t in json.loads(pc.proto.spec)["data"]]
 
 
 def texts(at) -> str:
@@ -107,7 +102,7 @@ def test_several_runs_overlay_with_one_colour_each(runs):
     at.query_params["run"] = ["r1", "r2"]
     at.switch_page("views/monitor.py").run()
     assert not at.exception
-    specs = [json.loads(pc.proto.spec)["data"] for pc in at.get("plotly_chart")]
+    specs = [f["data"] for f in figures(at)]
 
     def colours_in(data):
         return {t["name"].split(" · ")[0]: t["line"]["color"] for t in data if "(raw)" not in t["name"] and "line" in t}
@@ -256,7 +251,7 @@ def test_compare_page_shows_panels_steadiness_modes_and_samples_side_by_side(run
     assert table.loc["g-wgan-gp", "measured on"] == "W estimate" and table.loc["g-gan", "measured on"] == "JS estimate"
     assert float(table.loc["g-wgan-gp", "direction changes per 1,000 steps"]) >= 0
     assert sparkline_points(table.loc["g-gan", "that series"]) > 10
-    specs = [json.loads(pc.proto.spec) for pc in at.get("plotly_chart")]
+    specs = figures(at)
     losses = next(s for s in specs if "Losses, one panel per run" in s["layout"]["title"]["text"])
     panels = {a["text"] for a in losses["layout"]["annotations"]}
     assert panels == {"WGAN-GP", "vanilla GAN"}  # the algorithm names the panel; the run name is in the table

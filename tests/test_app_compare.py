@@ -6,6 +6,7 @@ import json
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
+from tests.figures import figures, trace_names
 from tests.fixtures import write_fixture_run
 from tests.html_table import frame_tables
 
@@ -22,10 +23,6 @@ def compare(runs_shown: list[str], tab: str | None = None) -> AppTest:
     return at
 
 
-def trace_names(at) -> list[str]:
-    return [t.get("name") for pc in at.get("plotly_chart") for t in json.loads(pc.proto.spec)["data"]]
-
-
 def test_a_trio_over_four_seeds_is_three_lines_with_bands(runs):
     names = []
     for algo in ("wgan-gp", "wgan", "gan"):
@@ -39,8 +36,7 @@ def test_a_trio_over_four_seeds_is_three_lines_with_bands(runs):
     assert "WGAN-GP (n = 4)" in drawn and "vanilla GAN (n = 4)" in drawn  # the quality chart, one line each
     assert not any(n in drawn for n in names)  # no run drawn on its own
     assert any("Over 4 seeds per algorithm" in c.value for c in at.caption)
-    quality = next(json.loads(pc.proto.spec) for pc in at.get("plotly_chart")
-                   if "Independent quality" in json.dumps(json.loads(pc.proto.spec)["layout"].get("title", "")))
+    quality = next(f for f in figures(at) if "Independent quality" in json.dumps(f["layout"].get("title", "")))
     band, median = [t for t in quality["data"] if t["name"].startswith("WGAN-GP")]
     assert band["fill"] == "toself" and median["mode"] == "lines"
 
@@ -59,8 +55,7 @@ def test_only_the_open_tab_is_worked_out_and_a_link_opens_any_tab(runs):
     write_fixture_run(runs, "b", algo="gan", n=300)
 
     def titles(at) -> set[str]:
-        return {json.loads(pc.proto.spec)["layout"]["title"]["text"].split(":")[0] for pc in at.get("plotly_chart")
-                if json.loads(pc.proto.spec)["layout"].get("title")}
+        return {f["layout"]["title"]["text"].split(":")[0] for f in figures(at) if f["layout"].get("title")}
 
     opened = compare(["a", "b"])
     assert [t.label for t in opened.tabs] == ["Estimates and losses", "Quality and modes", "Samples at the same step"]
@@ -70,7 +65,7 @@ def test_only_the_open_tab_is_worked_out_and_a_link_opens_any_tab(runs):
     assert titles(quality) == {"Modes covered", "High-quality share", "Independent quality"}
     assert len(frame_tables(quality)) == 1 and not quality.select_slider
     samples = compare(["a", "b"], tab="Samples at the same step")
-    assert [pc.proto.spec.count('"generated"') > 0 for pc in samples.get("plotly_chart")] == [True, True]
+    assert [json.dumps(f).count('"generated"') > 0 for f in figures(samples)] == [True, True]
     assert samples.select_slider[0].value == 300
     unknown = compare(["a", "b"], tab="nope")  # an old or mistyped link: the first tab, no error
     assert titles(unknown) == titles(opened)
@@ -95,7 +90,7 @@ def test_a_tab_link_opens_its_tab_after_the_other_pages_tabs_in_one_session(runs
     at.query_params["cmp_tab"] = "Quality and modes"
     at.switch_page("views/compare.py").run()
     assert not at.exception, at.exception
-    assert any("Independent quality" in pc.proto.spec for pc in at.get("plotly_chart"))
+    assert any("Independent quality" in json.dumps(f) for f in figures(at))
 
 
 def test_what_is_set_in_a_tab_or_a_box_stays_while_another_tab_is_open_or_the_box_closed(runs):

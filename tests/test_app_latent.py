@@ -10,6 +10,7 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
+from tests.figures import trace_names
 from tests.fixtures import write_generator_run
 
 MAIN = str(ROOT / "app" / "main.py")
@@ -111,7 +112,7 @@ def test_toy_runs_draw_points_over_the_critic_and_the_path(runs):
     at.slider(key="lab_sefa_0").set_value(3.0).run()
     assert image_urls(at)[0] != first
     # the interpolation path stays a chart (hover, zoom), over the same background
-    names = [t.get("name") for pc in at.get("plotly_chart") for t in json.loads(pc.proto.spec)["data"]]
+    names = trace_names(at)
     assert "slerp path" in names and "critic D(x)" in names
 
 

@@ -6,6 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
 from tests.test_app_options import values
+from tests.figures import figures
 from tests.fixtures import write_fixture_run
 from wgan_watch.runs import runfiles as rf
 
@@ -22,7 +23,7 @@ def page(name: str, **params) -> AppTest:
 
 
 def charts(at) -> list[dict]:
-    return [json.loads(pc.proto.spec) for pc in at.get("plotly_chart")]
+    return figures(at)
 
 
 def titles(at) -> list[str]:

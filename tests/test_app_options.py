@@ -3,7 +3,6 @@ downloads, align by time. AppTest on fixture runs."""
 
 import base64
 import io
-import json
 
 import numpy as np
 import pandas as pd
@@ -11,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
+from tests.figures import figures
 from tests.fixtures import write_fixture_run
 
 MAIN = str(ROOT / "app" / "main.py")
@@ -24,8 +24,7 @@ def values(arr):
 
 
 def chart(at, trace_name):
-    for pc in at.get("plotly_chart"):
-        spec = json.loads(pc.proto.spec)
+    for spec in figures(at):
         if any(t.get("name") == trace_name for t in spec["data"]):
             return spec
     raise AssertionError(f"no chart with a trace {trace_name!r}")
@@ -102,11 +101,11 @@ def test_compare_aligns_by_training_time(runs):
     write_fixture_run(runs, "a", n=600)
     write_fixture_run(runs, "b", algo="gan", n=600)
     at = page("compare", cmp=["a", "b"])
-    specs = [json.loads(pc.proto.spec) for pc in at.get("plotly_chart")]
+    specs = figures(at)
     assert any(s["layout"].get("xaxis", {}).get("title", {}).get("text") == "generator step" for s in specs)
     at.radio(key="cmp_x").set_value("relative").run()
     assert not at.exception
-    specs = [json.loads(pc.proto.spec) for pc in at.get("plotly_chart")]
+    specs = figures(at)
     titled = [s for s in specs if any(a.get("title", {}).get("text") == "training time (s)"
                                       for k, a in s["layout"].items() if k.startswith("xaxis"))]
     assert titled

@@ -5,6 +5,7 @@ import json
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
+from tests.figures import figures
 from tests.fixtures import write_fixture_run
 from tests.html_table import frame_tables
 
@@ -57,13 +58,13 @@ def test_a_study_shows_its_spread_and_says_what_it_lets_one_claim(runs):
     assert "WGAN-GP succeeds more often than the vanilla GAN" in text
     assert [t.label for t in at.tabs] == ["Success rates", "Budget and time to quality",
                                           "The default settings over seeds"]
-    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    titles = [f["layout"]["title"]["text"] for f in figures(at)]
     assert len(titles) == 2 and any("best" in t.lower() for t in titles), titles  # the open tab's charts only
     drawn = set(titles)
     for tab in ("Budget and time to quality", "The default settings over seeds"):
         other = page(study_tab=tab)
         assert "WGAN-GP succeeds more often than the vanilla GAN" in texts(other)  # the conclusion, on every tab
-        titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in other.get("plotly_chart")]
+        titles = [f["layout"]["title"]["text"] for f in figures(other)]
         assert titles and not drawn & set(titles), titles
         drawn |= set(titles)
         assert other.radio(key="study_x").value == "elapsed"

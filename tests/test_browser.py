@@ -163,9 +163,15 @@ def test_monitor_shows_an_image_grid_for_digits(server, browser):
 
 def test_compare_page_draws(server, browser):
     url, _ = server
-    page = open_page(browser, url + "/compare?cmp=toy-wgan-gp&cmp=digits-wgan")
+    page = browser.new_page(viewport={"width": 1400, "height": 1800})
+    scripts = {}  # the page's scripts: address -> HTTP status
+    page.on("response", lambda r: scripts.update({r.url: r.status}) if r.request.resource_type == "script" else None)
+    page.goto(url + "/compare?cmp=toy-wgan-gp&cmp=digits-wgan")
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=30000)
     wait_idle(page)
+    # drawn by plotly.js's basic bundle, from this package: Streamlit's full Plotly chunk (4.7 MB) not loaded
+    assert [s for u, s in scripts.items() if u.endswith("/plotly-basic.min.js")] == [200], scripts
+    assert not [u for u in scripts if "PlotlyChart" in u], scripts
     names = trace_names(page)
     assert "critic loss" in names and "generator loss" in names  # one panel per run
     titles = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot .annotation-text')].map(a => a.textContent)")
@@ -179,6 +185,7 @@ def test_compare_page_draws(server, browser):
                            "t.textContent.startsWith('Independent quality'))", timeout=30000)
     assert "cmp_tab=Quality" in page.url
     wait_idle(page)
+    assert len([u for u in scripts if u.endswith("/plotly-basic.min.js")]) == 1  # loaded once per page
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(ARTIFACTS / "compare-quality.png"), full_page=True)
 

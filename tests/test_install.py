@@ -124,6 +124,7 @@ def test_a_plain_install_works_without_the_clone(tmp_path):
     assert str(ROOT) not in where.stdout and where.stdout.count("site-packages") == 2, where
     site = Path(where.stdout.split()[0]).parents[1]
     assert (site / "wgan_watch" / "app" / "views" / "monitor.py").is_file()  # the pages travel with the package
+    assert (site / "wgan_watch" / "app" / "assets" / "plotly-basic.min.js").is_file()  # and Compare's chart library
     assert not (site / "trainer").exists() and not (site / "app").exists()  # no bare top-level names
     (tmp_path / "work").mkdir()
     check_installed(py, tmp_path / "work")

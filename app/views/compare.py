@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from wgan_watch.app import charts, comparison as cmp, load
+from wgan_watch.app.basic_chart import basic_chart
 from wgan_watch.app.frame_html import frame_html
 from wgan_watch.app.settings import DETAIL_REFRESH_S
 from wgan_watch.app.visibility import mount_reporter, refresh_every, tab_visible
@@ -78,23 +79,23 @@ def per_run_charts(frames: dict) -> None:
     """One panel per run (one seed per algorithm and setting)."""
     wgans = {n: f for n, f in frames.items() if f["w_estimate"].notna().any()}
     c1, c2 = st.columns(2)
-    c1.plotly_chart(charts.panels_figure(frames, ["loss_d", "loss_g"], labels, x=x, title="Losses, one panel per run"),
-                    key="cmp_losses", theme=None)
+    basic_chart(charts.panels_figure(frames, ["loss_d", "loss_g"], labels, x=x, title="Losses, one panel per run"),
+                key="cmp_losses", where=c1)
     if wgans:
-        c2.plotly_chart(charts.panels_figure(wgans, ["w_estimate"], labels, x=x,
-                                             title="W estimates, each on its own scale"), key="cmp_w", theme=None)
+        basic_chart(charts.panels_figure(wgans, ["w_estimate"], labels, x=x,
+                                         title="W estimates, each on its own scale"), key="cmp_w", where=c2)
 
 
 def banded_charts(frames: dict) -> None:
     """Seeds of one algorithm and setting as a median line with an interquartile band."""
     c1, c2 = st.columns(2)
-    c1.plotly_chart(charts.band_panels_figure(bands(["loss_d", "loss_g"], frames), x=x,
-                                              title="Losses: median over seeds, quartiles shaded"),
-                    key="cmp_losses", theme=None)
+    basic_chart(charts.band_panels_figure(bands(["loss_d", "loss_g"], frames), x=x,
+                                          title="Losses: median over seeds, quartiles shaded"),
+                key="cmp_losses", where=c1)
     w = {g: b for g, b in bands(["w_estimate"], frames).items() if len(b["w_estimate"])}
     if w:
-        c2.plotly_chart(charts.band_panels_figure(w, x=x, title="W estimates, each on its own scale"), key="cmp_w",
-                        theme=None)
+        basic_chart(charts.band_panels_figure(w, x=x, title="W estimates, each on its own scale"), key="cmp_w",
+                    where=c2)
 
 
 def bands(cols: list[str], source: dict) -> dict:
@@ -120,12 +121,12 @@ def evals_charts(eval_frames: dict) -> None:
         return
     if any("modes" in f and f["modes"].notna().any() for f in present.values()):
         c1, c2 = st.columns(2)
-        c1.plotly_chart(figure(["modes"], title="Modes covered"), key="cmp_modes", theme=None)
-        c2.plotly_chart(figure(["hq_frac"], title="High-quality share"), key="cmp_hq", theme=None)
+        basic_chart(figure(["modes"], title="Modes covered"), key="cmp_modes", where=c1)
+        basic_chart(figure(["hq_frac"], title="High-quality share"), key="cmp_hq", where=c2)
     quality = [c for c in ("w1_exact", "fid") if any(c in f and f[c].notna().any() for f in present.values())]
     if quality:
-        st.plotly_chart(figure(quality[:1], title=f"Independent quality: {charts.LABELS[quality[0]]} (lower is "
-                                                  "better)"), key="cmp_quality", theme=None)
+        basic_chart(figure(quality[:1], title=f"Independent quality: {charts.LABELS[quality[0]]} (lower is better)"),
+                    key="cmp_quality")
 
 
 def read_runs() -> tuple[dict, list]:

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from wgan_watch.app import load, study_charts as sc, study_data as sd
+from wgan_watch.app.basic_chart import basic_chart
 from wgan_watch.app.charts import ALGO_NAMES
 from wgan_watch.app.frame_html import Column, frame_html
 from wgan_watch.app.settings import DETAIL_REFRESH_S
@@ -65,8 +66,7 @@ def default_setting(results: list, x: str, measure: str) -> None:
     defaults = [r for r in results if r.sample == 0]
     bands = {a: A.seed_band([r.curve for r in defaults if r.algo == a], x=x)
              for a in ALGO_NAMES if any(r.algo == a for r in defaults)}
-    st.plotly_chart(sc.seed_band_figure(bands, x, measure, "The default settings over their seeds"),
-                    key="study_band", theme=None)
+    basic_chart(sc.seed_band_figure(bands, x, measure, "The default settings over their seeds"), key="study_band")
     rho = A.rank_correlations(defaults)
     rows = []
     for a in bands:
@@ -90,8 +90,8 @@ def time_axis() -> str:
 
 def success_tab(results: list, best: dict, table, label: str, thresholds: list, t: float) -> None:
     c1, c2 = st.columns(2)
-    c1.plotly_chart(sc.best_quality_figure(best, label, thresholds), key="study_best", theme=None)
-    c2.plotly_chart(sc.success_figure(table, label), key="study_success", theme=None)
+    basic_chart(sc.best_quality_figure(best, label, thresholds), key="study_best", where=c1)
+    basic_chart(sc.success_figure(table, label), key="study_success", where=c2)
     pairs = pair_rows(results, t)
     if len(pairs):
         st.caption(f"Settings samples run under two algorithms (same sample, same seed): how many reached {label} ≤ "
@@ -102,9 +102,9 @@ def success_tab(results: list, best: dict, table, label: str, thresholds: list, 
 def budget_tab(results: list, best: dict, x: str, t: float, label: str) -> None:
     c1, c2 = st.columns(2)
     curves = {a: A.expected_best_band(A.setting_quality(results, a)) for a in best}
-    c1.plotly_chart(sc.expected_best_figure(curves, label), key="study_budget", theme=None)
+    basic_chart(sc.expected_best_figure(curves, label), key="study_budget", where=c1)
     km = {a: A.time_to_quality([r for r in results if r.algo == a], t, by=x) for a in best}
-    c2.plotly_chart(sc.time_to_quality_figure(km, x, t, label), key="study_km", theme=None)
+    basic_chart(sc.time_to_quality_figure(km, x, t, label), key="study_km", where=c2)
 
 
 @st.fragment(run_every=refresh_every(DETAIL_REFRESH_S, live and tab_visible()))
