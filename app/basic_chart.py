@@ -11,8 +11,10 @@ The bundle (app/assets/plotly-basic.min.js, the npm package plotly.js-basic-dist
 beside it) is a file of this package, served by the same Streamlit server under the address of a
 components.v1 component that is declared only for that and never mounted. The chart itself is a
 components.v2 component (no iframe): its few lines load the bundle once per page and draw with
-Plotly.react, which updates a chart in place when its figure changes. It looks like
-st.plotly_chart(fig, theme=None): the figure's own template, not Streamlit's theme.
+Plotly.react, which updates a chart in place when its figure changes. It draws what
+st.plotly_chart(fig, theme=None) draws: the figure's own template, not Streamlit's theme, and the same mode
+bar (no logo, no selection tools); Streamlit's full-screen button is not there. The bundle is plotly.js
+4.1.1, the version the plotly package writes figures for (Streamlit 1.67 bundles 4.2.0).
 """
 
 from __future__ import annotations
@@ -29,8 +31,6 @@ BUNDLE = "plotly-basic.min.js"
 # the trace types of plotly.js-basic-dist-min (its README); anything else needs the full bundle
 BASIC_TRACES = frozenset({"scatter", "bar", "pie"})
 
-_assets = components_v1.declare_component("assets", path=str(ASSETS))  # serves ASSETS at component/<name>/
-SRC = f"./component/{_assets.name}/{BUNDLE}"  # relative: works under a server.baseUrlPath too
 
 _JS = """
 // The bundle once per page, shared by every chart on it; a failed load is tried again by the next chart.
@@ -39,33 +39,67 @@ function plotly(src) {
     window.__wganWatchPlotly = new Promise((resolve, reject) => {
       const script = document.createElement("script");
       script.src = src;
-      script.onload = () => resolve(window.Plotly);
-      script.onerror = () => { window.__wganWatchPlotly = null; reject(new Error(`${src} did not load`)); };
+      const fail = (why) => { window.__wganWatchPlotly = null; script.remove(); reject(new Error(why)); };
+      script.onload = () => window.Plotly ? resolve(window.Plotly) : fail(`${src} is not plotly.js`);
+      script.onerror = () => fail(`${src} did not load`);
       document.head.appendChild(script);
     });
   }
   return window.__wganWatchPlotly;
 }
+// as st.plotly_chart's: no Plotly logo, no selection tools (a selection does nothing here)
+const CONFIG = { displaylogo: false, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
 
+function say(el, text) {
+  if (window.Plotly) window.Plotly.purge(el);
+  el.textContent = text;
+  el.wganWatchMessage = true;
+}
+
+// One observer per chart, made after its first drawing: a column's width changes without a window resize
+// (the sidebar opened, a tab shown). A hidden chart (width 0) is left as it is.
+function followWidth(el) {
+  if (el.wganWatchResize) return;
+  let width = el.clientWidth;
+  el.wganWatchResize = new ResizeObserver(() => {
+    if (!el._fullLayout || el.clientWidth === 0 || el.clientWidth === width) return;
+    width = el.clientWidth;
+    Promise.resolve(window.Plotly.Plots.resize(el)).catch(() => {});
+  });
+  el.wganWatchResize.observe(el);
+}
+
+// Streamlit calls this again with the same element when the figure changes (a live page's refresh):
+// Plotly.react then updates the chart in place. What it returns is called when the element goes away.
 export default function ({ parentElement, data }) {
   const el = parentElement.querySelector(".wgan-watch-chart");
   const figure = JSON.parse(data.figure);
-  let gone = false;
-  // the column's width changes without a window resize (the sidebar opened, a tab shown)
-  const resize = new ResizeObserver(() => { if (el._fullLayout) window.Plotly.Plots.resize(el); });
   plotly(data.src).then((Plotly) => {
-    if (gone) return;
-    Plotly.react(el, figure.data, figure.layout, { displaylogo: false });
-    resize.observe(el);
-  }).catch((error) => {
-    el.textContent = `This chart could not be drawn: ${error.message}. Reload the page; if it stays, ` +
-      "reinstall WGAN Watch (its app/assets folder holds the chart library).";
+    if (!el.isConnected) return;
+    if (el.wganWatchMessage) { el.textContent = ""; el.wganWatchMessage = false; }
+    return Promise.resolve(Plotly.react(el, figure.data, figure.layout, CONFIG)).then(
+      () => followWidth(el),
+      (error) => say(el, `This chart could not be drawn: ${error.message}.`));
+  }, (error) => {
+    say(el, `The chart library did not load (${error.message}): reload the page; if it stays, reinstall WGAN ` +
+      "Watch (its app/assets folder holds the library).");
   });
-  return () => { gone = true; resize.disconnect(); };
+  return () => {
+    if (el.wganWatchResize) { el.wganWatchResize.disconnect(); el.wganWatchResize = null; }
+    if (window.Plotly) window.Plotly.purge(el);
+  };
 }
 """
 _chart = st.components.v2.component("wgan_watch_chart", html="<div class='wgan-watch-chart'></div>", js=_JS,
                                     isolate_styles=False)
+
+
+def bundle_address() -> str:
+    """Where the page loads the bundle from. The assets folder is declared here, in every script run that draws
+    a chart: Streamlit serves a declared folder (at component/<name>/) only if it was declared during a script
+    run, and this module may first be imported outside one. Relative, so it works under server.baseUrlPath."""
+    assets = components_v1.declare_component("assets", path=str(ASSETS))
+    return (assets.url or f"./component/{assets.name}/") + BUNDLE
 
 
 def is_basic(fig: go.Figure) -> bool:
@@ -80,4 +114,4 @@ def basic_chart(fig: go.Figure, *, key: str, where=None) -> None:
         (where or st).plotly_chart(fig, key=key, theme=None)
         return
     with where if where is not None else nullcontext():
-        _chart(data={"figure": fig.to_json(), "src": SRC}, key=key)
+        _chart(data={"figure": fig.to_json(), "src": bundle_address()}, key=key)

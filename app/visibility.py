@@ -26,8 +26,7 @@ export default function ({ setStateValue }) {
   watch();
   // a chart that never comes (its script failed to load) must not hold back the rest of the page for ever
   const late = setTimeout(() => {
-    const charts = "[data-testid='stPlotlyChart'], .wgan-watch-chart, [data-testid='stException']";
-    if (!done && document.querySelector(charts)) {
+    if (!done && document.querySelector("[data-testid='stPlotlyChart'], [data-testid='stException']")) {
       done = true; setStateValue("drawn", true);
     }
   }, 8000);

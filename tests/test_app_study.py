@@ -60,12 +60,14 @@ def test_a_study_shows_its_spread_and_says_what_it_lets_one_claim(runs):
                                           "The default settings over seeds"]
     titles = [f["layout"]["title"]["text"] for f in figures(at)]
     assert len(titles) == 2 and any("best" in t.lower() for t in titles), titles  # the open tab's charts only
+    assert not at.get("plotly_chart")  # all drawn by plotly.js's basic bundle (app/basic_chart.py)
     drawn = set(titles)
     for tab in ("Budget and time to quality", "The default settings over seeds"):
         other = page(study_tab=tab)
         assert "WGAN-GP succeeds more often than the vanilla GAN" in texts(other)  # the conclusion, on every tab
         titles = [f["layout"]["title"]["text"] for f in figures(other)]
         assert titles and not drawn & set(titles), titles
+        assert not other.get("plotly_chart")
         drawn |= set(titles)
         assert other.radio(key="study_x").value == "elapsed"
     assert len(drawn) == 5  # every chart is on one tab or another

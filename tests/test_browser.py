@@ -164,14 +164,16 @@ def test_monitor_shows_an_image_grid_for_digits(server, browser):
 def test_compare_page_draws(server, browser):
     url, _ = server
     page = browser.new_page(viewport={"width": 1400, "height": 1800})
-    scripts = {}  # the page's scripts: address -> HTTP status
-    page.on("response", lambda r: scripts.update({r.url: r.status}) if r.request.resource_type == "script" else None)
+    scripts = []  # the page's scripts: (address, HTTP status), one per response
+    page.on("response", lambda r: scripts.append((r.url, r.status)) if r.request.resource_type == "script" else None)
     page.goto(url + "/compare?cmp=toy-wgan-gp&cmp=digits-wgan")
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=30000)
     wait_idle(page)
     # drawn by plotly.js's basic bundle, from this package: Streamlit's full Plotly chunk (4.7 MB) not loaded
-    assert [s for u, s in scripts.items() if u.endswith("/plotly-basic.min.js")] == [200], scripts
-    assert not [u for u in scripts if "PlotlyChart" in u], scripts
+    assert [s for u, s in scripts if u.endswith("/plotly-basic.min.js")] == [200], scripts
+    assert not [u for u, _ in scripts if "PlotlyChart" in u], scripts
+    assert page.locator(".wgan-watch-chart .main-svg").count() >= 2
+    assert "could not be drawn" not in page.inner_text("body") and "did not load" not in page.inner_text("body")
     names = trace_names(page)
     assert "critic loss" in names and "generator loss" in names  # one panel per run
     titles = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot .annotation-text')].map(a => a.textContent)")
@@ -185,7 +187,7 @@ def test_compare_page_draws(server, browser):
                            "t.textContent.startsWith('Independent quality'))", timeout=30000)
     assert "cmp_tab=Quality" in page.url
     wait_idle(page)
-    assert len([u for u in scripts if u.endswith("/plotly-basic.min.js")]) == 1  # loaded once per page
+    assert len([u for u, _ in scripts if u.endswith("/plotly-basic.min.js")]) == 1  # loaded once per page
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(ARTIFACTS / "compare-quality.png"), full_page=True)
 
@@ -336,3 +338,37 @@ def test_a_page_that_streamlit_emptied_on_an_error_of_its_own_reloads(server, br
         assert loads[before] - thrown >= 1.5, loads[before] - thrown
     finally:
         page.close()
+
+
+def test_a_live_compare_page_updates_its_charts_in_place(tmp_path, browser):
+    """Compare's charts (plotly.js's basic bundle, app/basic_chart.py) take a live run's new rows at the page's
+    refresh into the same chart (Plotly.react), and the bundle is loaded once per page, not once per refresh."""
+    from tests.fixtures import metrics_frame
+    from wgan_watch.runs import runfiles as rf
+
+    runs = tmp_path / "runs"
+    for name, algo in (("live-gp", "wgan-gp"), ("live-gan", "gan")):
+        write_fixture_run(runs, name, algo=algo, n=400)
+        rf.write_status(runs / name, state="running", step=400, pid=os.getpid())  # alive: this process
+    proc, url = start_server(runs)
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 1800})
+        bundles = []
+        page.on("request", lambda r: bundles.append(r.url) if r.url.endswith("/plotly-basic.min.js") else None)
+        page.goto(url + "/compare?cmp=live-gp&cmp=live-gan")
+        page.wait_for_function("document.querySelectorAll('.wgan-watch-chart .main-svg').length >= 2", timeout=60000)
+        last_step = """() => [...document.querySelectorAll('.wgan-watch-chart')].map(el => {
+            el.wganWatchTestMark = true;  // kept only if the element stays the same
+            return Math.max(...el._fullData.map(t => t.x && t.x.length ? t.x[t.x.length - 1] : 0)); })"""
+        assert max(page.evaluate(last_step)) == 400
+        for name, algo in (("live-gp", "wgan-gp"), ("live-gan", "gan")):
+            rf.PartWriter(runs / name / "metrics", rf.METRIC_COLUMNS).write(metrics_frame(200, start=401, algo=algo))
+        page.wait_for_function("""() => [...document.querySelectorAll('.wgan-watch-chart')].some(el =>
+            el.wganWatchTestMark && el._fullData.some(t => t.x && t.x.length && t.x[t.x.length - 1] >= 600))""", timeout=60000)
+        assert len(bundles) == 1, bundles
+        assert "could not be drawn" not in page.inner_text("body")
+    finally:
+        for name in ("live-gp", "live-gan"):
+            rf.write_status(runs / name, state="finished")
+        proc.terminate()
+        proc.wait(timeout=20)
