@@ -22,13 +22,9 @@ def page(name: str, **params) -> AppTest:
     return at
 
 
-def charts(at) -> list[dict]:
-    return figures(at)
-
-
 def titles(at) -> list[str]:
     out = []
-    for spec in charts(at):
+    for spec in figures(at):
         title = spec["layout"].get("title", "")
         out.append(title.get("text", "") if isinstance(title, dict) else str(title))
     return out
@@ -42,7 +38,7 @@ def texts(at) -> str:
 def test_the_vanilla_gans_monitor_shows_its_jensen_shannon_estimate_and_says_why(runs):
     write_fixture_run(runs, "gan", algo="gan")
     at = page("monitor", run="gan")
-    first = charts(at)[0]
+    first = figures(at)[0]
     assert "Jensen–Shannon estimate" in titles(at)[0]
     ys = [y for t in first["data"] for y in values(t.get("y"))]
     assert ys and all(abs(y) < 5 for y in ys)  # a real series, not the empty W chart of before
@@ -53,7 +49,7 @@ def test_a_link_to_a_missing_run_says_so_and_shows_no_other(runs):
     write_fixture_run(runs, "real-run")
     at = page("monitor", run="no-such-run")
     assert "There is no run `no-such-run`" in texts(at)
-    assert at.multiselect[0].value == [] and not charts(at)
+    assert at.multiselect[0].value == [] and not figures(at)
     assert at.query_params["run"] == "no-such-run"  # the address bar keeps what the user asked for
     at = page("compare", cmp="nope")
     assert "There is no run `nope`" in texts(at) and at.multiselect[0].value == []
@@ -71,7 +67,7 @@ def test_each_measure_has_its_own_axis(runs):
     d = write_fixture_run(runs, "toy")
     at = page("monitor", run="toy")
     assert "Modes covered" in titles(at) and "High-quality share (within 3σ of a centre)" in titles(at)
-    for spec in charts(at):
+    for spec in figures(at):
         names = {t.get("name", "") for t in spec["data"]}
         assert not (any("modes" in n for n in names) and any("high-quality" in n for n in names))
     assert d
@@ -98,11 +94,11 @@ def test_algorithms_keep_their_colour_on_every_page(runs):
     write_fixture_run(runs, "b-gan", algo="gan", group="g")
     write_fixture_run(runs, "a-wgan-gp", algo="wgan-gp", group="g")
     at = page("compare", cmp=["b-gan", "a-wgan-gp"], cmp_tab="Quality and modes")
-    quality = next(s for s in charts(at) if "Independent quality" in json.dumps(s["layout"].get("title")))
+    quality = next(s for s in figures(at) if "Independent quality" in json.dumps(s["layout"].get("title")))
     colors = {t["name"]: t["line"]["color"] for t in quality["data"]}
     assert colors == {"vanilla GAN": ALGO_COLORS["gan"], "WGAN-GP": ALGO_COLORS["wgan-gp"]}
     at = page("monitor", run=["b-gan", "a-wgan-gp"])
-    q = next(s for s in charts(at) if "Independent quality" in json.dumps(s["layout"].get("title")))
+    q = next(s for s in figures(at) if "Independent quality" in json.dumps(s["layout"].get("title")))
     assert {t["line"]["color"] for t in q["data"]} == {ALGO_COLORS["gan"], ALGO_COLORS["wgan-gp"]}
 
 
