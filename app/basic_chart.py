@@ -11,18 +11,25 @@ The bundle (app/assets/plotly-basic.min.js, the npm package plotly.js-basic-dist
 beside it) is a file of this package, served by the same Streamlit server under the address of a
 components.v1 component that is declared only for that and never mounted. The chart itself is a
 components.v2 component (no iframe): its few lines load the bundle once per page and draw with
-Plotly.react, which updates a chart in place when its figure changes. It draws what
-st.plotly_chart(fig, theme=None) draws: the figure's own template, not Streamlit's theme, and the same mode
-bar (no logo, no selection tools); Streamlit's full-screen button is not there. The bundle is plotly.js
-4.1.1, the version the plotly package writes figures for (Streamlit 1.67 bundles 4.2.0).
+Plotly.react, which updates a chart in place when its figure changes: a live Monitor page's refresh
+costs its browser a third less CPU than st.plotly_chart's, which draws every changed figure anew (bench/README.md,
+"Many viewers of a live run"). It draws what st.plotly_chart draws with the same `theme`: None, the figure's
+own template; "streamlit", Streamlit's look in the app's light or dark theme, which these lines apply from the
+page's theme variables (a browser test holds it against st.plotly_chart's on the same page). The same mode bar
+(no logo, no selection tools); Streamlit's full-screen button is not there. The bundle is plotly.js 4.1.1, the
+version the plotly package writes figures for (Streamlit 1.67 bundles 4.2.0).
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from contextlib import nullcontext
 from pathlib import Path
+from typing import Literal, Optional
 
 import plotly.graph_objects as go
+import plotly.io as pio
 import streamlit as st
 import streamlit.components.v1 as components_v1
 
@@ -50,6 +57,81 @@ function plotly(src) {
 // as st.plotly_chart's: no Plotly logo, no selection tools (a selection does nothing here)
 const CONFIG = { displaylogo: false, modeBarButtonsToRemove: ["lasso2d", "select2d"] };
 
+// Streamlit's Python template (the default once streamlit is imported) holds placeholder colours #000001-#000040,
+// which its frontend replaces: by the app's theme for theme="streamlit", by Plotly's own colours for theme=None.
+const PLOTLY_COLORS = ["#636efa", "#EF553B", "#00cc96", "#ab63fa", "#FFA15A", "#19d3f3", "#FF6692", "#B6E880",
+  "#FF97FF", "#FECB52", "#0d0887", "#46039f", "#7201a8", "#9c179e", "#bd3786", "#d8576b", "#ed7953", "#fb9f3a",
+  "#fdca26", "#f0f921", "#8e0152", "#c51b7d", "#de77ae", "#f1b6da", "#fde0ef", "#e6f5d0", "#b8e186", "#7fbc41",
+  "#4d9221", "#276419", "#000031", "#3D9970", "#FF4136", "#4499FF", "#B2B5BE", "#2a3f5f", "#2a3f5f", "#EBF0F8",
+  "white", "#C8D4E3"];
+// the greys Streamlit's Plotly theme draws with, which its theme variables do not carry (measured from
+// st.plotly_chart's drawn layout in each base theme)
+const GREYS = { light: { text: "#808495", legend: "#262730", grid: "#e6eaf1" },
+                dark: { text: "#e6eaf1", legend: "#fafafa", grid: "#31333F" } };
+
+function isDark(color) {
+  const c = document.createElement("canvas").getContext("2d");
+  c.fillStyle = color;  // any CSS colour, normalised to #rrggbb
+  const n = parseInt(c.fillStyle.slice(1), 16);
+  return 0.299 * (n >> 16) + 0.587 * ((n >> 8) & 255) + 0.114 * (n & 255) < 128;
+}
+
+// What st.plotly_chart's theme="streamlit" puts in a figure's template, from the page's theme variables
+function streamlitTheme(el) {
+  const css = getComputedStyle(el);
+  const v = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
+  const bg = v("--st-background-color", "#ffffff");
+  const grey = isDark(bg) ? GREYS.dark : GREYS.light;
+  const fonts = (name) => v(name, "sans-serif").split(",").map((f) => f.trim()).join(", ");  // as Streamlit writes it
+  const family = fonts("--st-font");
+  const list = (name) => v(name, "").split(",").map((c) => c.trim()).filter(Boolean);
+  const categorical = list("--st-chart-categorical-colors");
+  const colors = [...categorical, ...list("--st-chart-sequential-colors"), ...list("--st-chart-diverging-colors"),
+    "#000031", v("--st-green-color"), v("--st-red-color"), v("--st-blue-color"), grey.grid, grey.text, grey.legend,
+    bg, v("--st-border-color-light"), v("--st-secondary-background-color")];
+  const font = (size, color) => ({ family, size, color });
+  const axis = (standoff) => ({ gridcolor: grey.grid, zerolinecolor: grey.grid, tickcolor: grey.grid,
+    tickfont: font(12, grey.text), title: { font: font(14, grey.text), standoff }, ticklabelposition: "outside",
+    automargin: true, minor: { gridcolor: grey.grid } });
+  const layout = {
+    font: { ...font(12, grey.text), weight: Number(v("--st-base-font-weight", "400")) },
+    title: { font: { family: fonts("--st-heading-font"), size: 16, color: v("--st-heading-color", grey.legend) },
+             pad: { l: 4 }, xanchor: "left", x: 0 },
+    legend: { font: font(12, grey.legend), title: { font: font(12, grey.text), side: "top" }, valign: "top",
+              bordercolor: "transparent", borderwidth: 0 },
+    paper_bgcolor: bg, plot_bgcolor: bg,
+    xaxis: { ...axis(20), showgrid: false, zeroline: false }, yaxis: axis(24),
+    margin: { pad: 8, r: 0, l: 0 },
+    hoverlabel: { bgcolor: bg, bordercolor: v("--st-border-color", grey.grid), font: { ...font(12, grey.text), weight: "normal" } },
+  };
+  if (categorical.length) layout.colorway = categorical;
+  return { colors: colors.length === PLOTLY_COLORS.length ? colors : PLOTLY_COLORS, layout };
+}
+
+// plain objects merged into `into`, `from` winning
+function merge(into, from) {
+  for (const [k, val] of Object.entries(from)) {
+    const plain = (o) => o && typeof o === "object" && !Array.isArray(o);
+    into[k] = plain(val) && plain(into[k]) ? merge({ ...into[k] }, val) : val;
+  }
+  return into;
+}
+
+function themed(json, theme, el) {
+  const look = theme === "streamlit" ? streamlitTheme(el) : { colors: PLOTLY_COLORS };
+  const figure = JSON.parse(json.replace(/"#0000([0-4][0-9])"/g,
+    (hex, n) => (n >= 1 && n <= 40 ? JSON.stringify(look.colors[n - 1]) : hex)));
+  if (look.layout) {
+    const layout = figure.layout = figure.layout || {};
+    const template = layout.template = layout.template || {};
+    template.layout = merge(template.layout || {}, look.layout);
+    const title = layout.title;  // Streamlit's theme sets a chart's title in bold
+    if (title && typeof title.text === "string" && title.text && !title.text.startsWith("<b>"))
+      title.text = `<b>${title.text}</b>`;
+  }
+  return figure;
+}
+
 function say(el, text) {
   if (window.Plotly) window.Plotly.purge(el);
   el.textContent = text;
@@ -73,7 +155,7 @@ function followWidth(el) {
 // Plotly.react then updates the chart in place. What it returns is called when the element goes away.
 export default function ({ parentElement, data }) {
   const el = parentElement.querySelector(".wgan-watch-chart");
-  const figure = JSON.parse(data.figure);
+  const figure = themed(data.figure, data.theme, parentElement);
   plotly(data.src).then((Plotly) => {
     if (!el.isConnected) return;
     if (el.wganWatchMessage) { el.textContent = ""; el.wganWatchMessage = false; }
@@ -90,7 +172,8 @@ export default function ({ parentElement, data }) {
   };
 }
 """
-_chart = st.components.v2.component("wgan_watch_chart", html="<div class='wgan-watch-chart'></div>", js=_JS,
+CHART_COMPONENT = "wgan_watch_chart"
+_chart = st.components.v2.component(CHART_COMPONENT, html="<div class='wgan-watch-chart'></div>", js=_JS,
                                     isolate_styles=False)
 
 
@@ -107,11 +190,38 @@ def is_basic(fig: go.Figure) -> bool:
     return all((t.type or "scatter") in BASIC_TRACES for t in fig.data)
 
 
-def basic_chart(fig: go.Figure, *, key: str, where=None) -> None:
-    """Draw `fig` (with its own template, as st.plotly_chart(fig, theme=None) does) in `where` (a column or
-    container; the current one if None), by the basic bundle when it has the figure's trace types."""
+class _JsonMemo:
+    """The JSON of the last figures drawn, by identity. A live page's figures come from a cache shared by every
+    session (load.figure), so 16 viewers of a run draw the same figure objects: each is written once, not once
+    per viewer (2-3 ms for a chart of six 2,000-point lines). It holds the figures it keys on, so an id is not
+    reused while kept; a figure must not be changed after it is drawn (none of ours is)."""
+
+    def __init__(self, size: int = 64):
+        self.size, self._d, self._lock = size, OrderedDict(), threading.Lock()
+
+    def __call__(self, fig: go.Figure) -> str:
+        with self._lock:
+            hit = self._d.get(id(fig))
+            if hit is not None and hit[0] is fig:
+                self._d.move_to_end(id(fig))
+                return hit[1]
+        text = pio.to_json(fig, validate=False)  # as st.plotly_chart writes it
+        with self._lock:
+            self._d[id(fig)] = (fig, text)
+            while len(self._d) > self.size:
+                self._d.popitem(last=False)
+        return text
+
+
+figure_json = _JsonMemo()
+
+
+def basic_chart(fig: go.Figure, *, key: str, where=None, theme: Optional[Literal["streamlit"]] = None) -> None:
+    """Draw `fig` in `where` (a column or container; the current one if None), by the basic bundle when it has
+    the figure's trace types, else by st.plotly_chart. `theme` is st.plotly_chart's: None draws the figure's own
+    template, "streamlit" Streamlit's look, following the app's light or dark theme."""
     if not is_basic(fig):
-        (where or st).plotly_chart(fig, key=key, theme=None)
+        (where or st).plotly_chart(fig, key=key, theme=theme)
         return
     with where if where is not None else nullcontext():
-        _chart(data={"figure": fig.to_json(), "src": bundle_address()}, key=key)
+        _chart(data={"figure": figure_json(fig), "src": bundle_address(), "theme": theme}, key=key)

@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 from bench.browser import W  # noqa: E402
 from bench.browser_harness import Browser, Server, chromium_pids, cpu_seconds, renice_chromium  # noqa: E402
 from tests.fixtures import metrics_frame, write_fixture_run  # noqa: E402
+from wgan_watch.app.basic_chart import CHART_COMPONENT  # noqa: E402
 from wgan_watch.app.settings import LIVE_REFRESH_S  # noqa: E402
 from wgan_watch.runs import runfiles as rf  # noqa: E402
 
@@ -140,11 +141,11 @@ def estimate_received(frames: list, marker: str, requests: list[float]) -> list:
     for ts, payload in frames:
         msg = ForwardMsg()
         msg.ParseFromString(base64.b64decode(payload))
-        if (msg.WhichOneof("type") != "delta" or msg.delta.WhichOneof("type") != "new_element"
-                or msg.delta.new_element.WhichOneof("type") != "plotly_chart"):
+        spec = chart_spec(msg)
+        if spec is None:
             continue
         last = -1
-        for trace in json.loads(msg.delta.new_element.plotly_chart.spec).get("data", []):
+        for trace in json.loads(spec).get("data", []):
             x = trace.get("x")
             if marker not in (trace.get("name") or "") or not x:
                 continue
@@ -156,6 +157,20 @@ def estimate_received(frames: list, marker: str, requests: list[float]) -> list:
             asked = requests[bisect.bisect_left(requests, ts) - 1] if requests and requests[0] < ts else None
             out.append([last, (ts + to_wall) * 1000, None if asked is None else ts - asked, ts])
     return out
+
+
+def chart_spec(msg: ForwardMsg) -> str | None:
+    """The Plotly figure (JSON) that a ForwardMsg adds to the page, drawn by st.plotly_chart or by the dashboard's
+    basic-bundle chart (app/basic_chart.py, a components.v2 element); None for anything else."""
+    if msg.WhichOneof("type") != "delta" or msg.delta.WhichOneof("type") != "new_element":
+        return None
+    element = msg.delta.new_element
+    kind = element.WhichOneof("type")
+    if kind == "plotly_chart":
+        return element.plotly_chart.spec
+    if kind == "bidi_component" and element.bidi_component.component_name == CHART_COMPONENT:
+        return json.loads(element.bidi_component.json)["figure"]
+    return None
 
 
 def delays(written: list, seen: list) -> list[float]:

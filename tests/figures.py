@@ -5,13 +5,25 @@ from __future__ import annotations
 
 import json
 
+from wgan_watch.app.basic_chart import CHART_COMPONENT
+
+
+def _in_order(node):
+    """The nodes under `node`, depth first, each block's children by their place on the page."""
+    yield node
+    for index in sorted(getattr(node, "children", {}) or {}):
+        yield from _in_order(node.children[index])
+
 
 def figures(at) -> list[dict]:
-    """Every figure of the run as Plotly's JSON ({"data": [...], "layout": {...}}): st.plotly_chart's first, then
-    basic_chart's, each in page order."""
-    drawn = [json.loads(pc.proto.spec) for pc in at.get("plotly_chart")]
-    drawn += [json.loads(json.loads(c.proto.json)["figure"]) for c in at.get("bidi_component")
-              if c.proto.component_name == "wgan_watch_chart"]
+    """Every figure of the run in page order, as Plotly's JSON ({"data": [...], "layout": {...}}), whether
+    st.plotly_chart or basic_chart drew it."""
+    drawn = []
+    for node in _in_order(at.main):
+        if node.type == "plotly_chart":
+            drawn.append(json.loads(node.proto.spec))
+        elif node.type == "bidi_component" and node.proto.component_name == CHART_COMPONENT:
+            drawn.append(json.loads(json.loads(node.proto.json)["figure"]))
     return drawn
 
 

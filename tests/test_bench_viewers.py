@@ -9,13 +9,19 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from bench.viewers import W, delays, estimate_received, most_frequent, refresh_gaps, rerun_requests
+from wgan_watch.app.basic_chart import CHART_COMPONENT
 
 
-def chart_frame(traces: list[tuple[str, np.ndarray]]) -> str:
-    """A ForwardMsg delta that adds a Plotly chart, as the page's websocket receives it (base64, as CDP gives it)."""
+def chart_frame(traces: list[tuple[str, np.ndarray]], basic: bool = False) -> str:
+    """A ForwardMsg delta that adds a Plotly chart, as the page's websocket receives it (base64, as CDP gives it):
+    an st.plotly_chart, or (basic) the dashboard's basic-bundle chart, a components.v2 element."""
     fig = go.Figure([go.Scatter(x=x, y=np.zeros(len(x)), name=name) for name, x in traces])
     msg = ForwardMsg()
-    msg.delta.new_element.plotly_chart.spec = fig.to_json()  # plotly 6+: x as base64 `bdata`
+    if basic:
+        msg.delta.new_element.bidi_component.component_name = CHART_COMPONENT
+        msg.delta.new_element.bidi_component.json = json.dumps({"figure": fig.to_json(), "src": "x.js"})
+    else:
+        msg.delta.new_element.plotly_chart.spec = fig.to_json()  # plotly 6+: x as base64 `bdata`
     return base64.b64encode(msg.SerializeToString()).decode()
 
 
@@ -28,8 +34,8 @@ def rerun_frame(fragment: str = "") -> str:
 def test_each_estimate_chart_gives_its_last_step_its_time_and_the_wait_since_the_request():
     now = time.monotonic()
     frames = [(now + 1.0, chart_frame([(f"run-a {W}", np.arange(0, 500)), ("run-a held out", np.arange(0, 900))])),
-              (now + 1.2, chart_frame([("Losses", np.arange(0, 5000))])),  # another chart: not the estimate
-              (now + 3.1, chart_frame([(f"run-a {W}", np.arange(0, 70_000, 100))]))]  # (x as 4-byte integers)
+              (now + 1.2, chart_frame([("Losses", np.arange(0, 5000))], basic=True)),  # not the estimate
+              (now + 3.1, chart_frame([(f"run-a {W}", np.arange(0, 70_000, 100))], basic=True))]  # (4-byte ints)
     requests = rerun_requests([(now + 0.9, rerun_frame("estimate")), (now + 2.0, rerun_frame("estimate")),
                                (now + 2.5, rerun_frame("details"))])
     got = estimate_received(frames, W, most_frequent(requests))

@@ -25,11 +25,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(runs):
-    """`streamlit run app/main.py` on a free loopback port, showing `runs`: (process, url)."""
+def start_server(runs, *options: str):
+    """`streamlit run app/main.py [options]` on a free loopback port, showing `runs`: (process, url)."""
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.port", str(port),
-                             "--", "--runs-dir", str(runs)], cwd=ROOT, stdout=subprocess.PIPE,
+                             *options, "--", "--runs-dir", str(runs)], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
@@ -135,6 +135,34 @@ def test_monitor_draws_the_wasserstein_chart(server, browser):
     assert "toy-wgan-gp · exact W1 (OT)" in names
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(ARTIFACTS / "monitor.png"), full_page=True)
+
+
+# What Streamlit's theme sets in a chart's layout, read from the drawn chart (Plotly's _fullLayout)
+THEME_LOOK = """el => { const L = el._fullLayout;
+  return {font: L.font, title: L.title.font, legend: L.legend.font, paper: L.paper_bgcolor, plot: L.plot_bgcolor,
+          grid: L.yaxis.gridcolor, zeroline: L.yaxis.zerolinecolor, xgrid: L.xaxis.showgrid, pad: L.margin.pad,
+          hover: [L.hoverlabel.bgcolor, L.hoverlabel.bordercolor, L.hoverlabel.font], colorway: L.colorway}; }"""
+
+
+@pytest.mark.parametrize("base", ["light", "dark"])
+def test_the_monitors_charts_look_as_streamlits_own_in_either_theme(server, browser, base):
+    """The Monitor's charts are drawn by the basic bundle (app/basic_chart.py) with Streamlit's theme applied by
+    our lines: held against the samples chart on the same page, which st.plotly_chart draws with Streamlit's."""
+    _, runs = server
+    proc, url = start_server(runs, "--theme.base", base)
+    try:
+        page = open_page(browser, url + "/monitor?run=toy-wgan-gp")
+        page.wait_for_function("document.querySelectorAll('.wgan-watch-chart.js-plotly-plot').length >= 4 && "
+                               "[...document.querySelectorAll('.js-plotly-plot')].some(el => "
+                               "!el.classList.contains('wgan-watch-chart') && el._fullLayout)", timeout=60000)
+        ours = page.locator(".wgan-watch-chart.js-plotly-plot").first.evaluate(THEME_LOOK)
+        streamlits = page.locator(".js-plotly-plot:not(.wgan-watch-chart)").first.evaluate(THEME_LOOK)
+        assert ours == streamlits
+        assert ours["paper"] == ("#FFFFFF" if base == "light" else "#171614"), ours  # the theme's background
+        assert "#000001" not in page.content()  # no placeholder colour of Streamlit's template left
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
 
 
 def test_monitor_picker_and_options_follow_the_estimate_and_work(server, browser):

@@ -13,6 +13,7 @@ import json
 import streamlit as st
 
 from wgan_watch.app import charts, load
+from wgan_watch.app.basic_chart import basic_chart
 from wgan_watch.app.settings import DETAIL_REFRESH_S, LIVE_REFRESH_S
 from wgan_watch.app.visibility import mount_reporter, page_state, refresh_every
 from wgan_watch.app.widgets import (advice_card, available_runs, lazy_expander, no_runs_message, pick_runs,
@@ -87,7 +88,8 @@ def tables():
 
 
 def draw(builder: str, source: dict, keys: tuple, columns: list, chart_key: str, where=st, **options) -> None:
-    where.plotly_chart(load.figure(builder, keys, source, columns, x=x, colors=colors, **options), key=chart_key)
+    basic_chart(load.figure(builder, keys, source, columns, x=x, colors=colors, **options), key=chart_key,
+                where=None if where is st else where, theme="streamlit")
 
 
 @st.fragment(run_every=refresh_every(LIVE_REFRESH_S, active))
