@@ -151,8 +151,9 @@ function followWidth(el) {
   el.wganWatchResize.observe(el);
 }
 
-// Streamlit calls this again with the same element when the figure changes (a live page's refresh):
-// Plotly.react then updates the chart in place. What it returns is called when the element goes away.
+// Streamlit calls this again with the same element when the figure changes (a live page's refresh), and when
+// the app's theme changes (an app that follows the system's dark mode): Plotly.react then updates the chart in
+// place. What it returns is called when the element goes away.
 export default function ({ parentElement, data }) {
   const el = parentElement.querySelector(".wgan-watch-chart");
   const figure = themed(data.figure, data.theme, parentElement);

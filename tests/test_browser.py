@@ -165,6 +165,31 @@ def test_the_monitors_charts_look_as_streamlits_own_in_either_theme(server, brow
         proc.wait(timeout=20)
 
 
+def test_the_monitors_charts_follow_the_systems_dark_mode_while_open(server, browser):
+    """With no theme set, Streamlit follows the system's light or dark mode, and so do the Monitor's charts, as
+    st.plotly_chart's do."""
+    url, _ = server
+    page = open_page(browser, url + "/monitor?run=toy-wgan-gp")
+    page.emulate_media(color_scheme="light")
+    both = ("document.querySelectorAll('.wgan-watch-chart.js-plotly-plot').length >= 4 && "
+            "[...document.querySelectorAll('.js-plotly-plot')].some(el => "
+            "!el.classList.contains('wgan-watch-chart') && el._fullLayout)")
+    page.wait_for_function(both, timeout=60000)
+    ours = page.locator(".wgan-watch-chart.js-plotly-plot").first
+    assert ours.evaluate("el => el._fullLayout.paper_bgcolor") == "#FFFFFF"
+    page.emulate_media(color_scheme="dark")
+    page.wait_for_function("() => document.querySelector('.wgan-watch-chart.js-plotly-plot')._fullLayout"
+                           ".paper_bgcolor !== '#FFFFFF'", timeout=10000)
+    streamlits = page.locator(".js-plotly-plot:not(.wgan-watch-chart)").first
+    page.wait_for_timeout(500)
+    look, theirs = ours.evaluate(THEME_LOOK), streamlits.evaluate(THEME_LOOK)
+    # (Streamlit's chart keeps the light theme's order of colours until it is drawn again; ours takes the dark's)
+    assert {**look, "colorway": None} == {**theirs, "colorway": None}
+    backgrounds = page.evaluate("() => [...document.querySelectorAll('.wgan-watch-chart.js-plotly-plot')]"
+                                ".map(el => el._fullLayout.paper_bgcolor)")
+    assert set(backgrounds) == {"#171614"}, backgrounds  # every chart, not only the first
+
+
 def test_monitor_picker_and_options_follow_the_estimate_and_work(server, browser):
     """They are drawn once the browser reports the estimate drawn (so Plotly's script loads first); a change of
     an option then redraws the estimate with it."""
