@@ -102,7 +102,8 @@ function streamlitTheme(el) {
     paper_bgcolor: bg, plot_bgcolor: bg,
     xaxis: { ...axis(20), showgrid: false, zeroline: false }, yaxis: axis(24),
     margin: { pad: 8, r: 0, l: 0 },
-    hoverlabel: { bgcolor: bg, bordercolor: v("--st-border-color", grey.grid), font: { ...font(12, grey.text), weight: "normal" } },
+    hoverlabel: { bgcolor: bg, bordercolor: v("--st-border-color", grey.grid),
+                  font: { ...font(12, grey.text), weight: "normal" } },
   };
   if (categorical.length) layout.colorway = categorical;
   return { colors: colors.length === PLOTLY_COLORS.length ? colors : PLOTLY_COLORS, layout };
