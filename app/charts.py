@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -9,6 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from . import toy_image
 from .series import downsample_indices, smooth
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
@@ -134,24 +136,30 @@ def with_elapsed(evals: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFrame:
 
 
 def toy_samples_figure(df: pd.DataFrame, title: str = "") -> go.Figure:
-    """Real and generated points over the critic's value as a heatmap."""
+    """Real and generated points over the critic's value, its map a picture under them (toy_image.critic_map_png)
+    with a colour bar. A picture and not a heatmap trace: with lines and markers only, plotly.js's basic bundle
+    draws the figure (app/basic_chart.py), and no page that shows samples loads Streamlit's full Plotly."""
     fig = go.Figure()
+    lo, hi = toy_image.span(df)  # square, around the map and the points: no empty margins beside it
     grid = df[df["kind"] == "critic"]
     if len(grid):
-        piv = grid.pivot_table(index="y", columns="x", values="value")
-        fig.add_trace(go.Heatmap(x=piv.columns, y=piv.index, z=piv.to_numpy(), colorscale="RdBu_r",
-                                 name="critic D(x)", colorbar=dict(title="D(x)"), opacity=0.75))
+        png, vmin, vmax = toy_image.critic_map_png(grid, lo, hi)
+        fig.add_layout_image(source="data:image/png;base64," + base64.b64encode(png).decode(), xref="x", yref="y",
+                             x=lo, y=hi, sizex=hi - lo, sizey=hi - lo, sizing="stretch", layer="below")
+        if np.isfinite(vmin):  # the colour bar, carried by a marker that is not drawn
+            scale = dict(color=[vmin, vmax], cmin=vmin, cmax=vmax, colorscale="RdBu_r", showscale=True,
+                         colorbar=dict(title="D(x)"))
+            fig.add_trace(go.Scatter(x=[None, None], y=[None, None], mode="markers", name="critic D(x)",
+                                     showlegend=False, hoverinfo="skip", marker=scale))
     for kind, color, name in (("real", "rgba(0,0,0,0.35)", "real"), ("fake", "#ff7f0e", "generated")):
         pts = df[df["kind"] == kind]
-        fig.add_trace(go.Scatter(x=pts["x"].to_numpy(np.float32), y=pts["y"].to_numpy(np.float32), mode="markers", name=name,
-                                   marker=dict(size=4, color=color)))
-    pts = df[df["kind"].isin(["real", "fake"])]
-    reach = float(np.nanmax(np.abs(np.r_[df["x"].to_numpy(float), df["y"].to_numpy(float)]))) if len(df) else 1.0
-    reach = min(reach, 3 * float(np.nanmax(np.abs(pts[["x", "y"]].to_numpy(float)))) if len(pts) else reach)
-    span = [-1.05 * reach, 1.05 * reach]  # square, around the map and the points: no empty margins beside it
+        fig.add_trace(go.Scatter(x=pts["x"].to_numpy(np.float32), y=pts["y"].to_numpy(np.float32), mode="markers",
+                                 name=name, marker=dict(size=4, color=color)))
     fig.update_layout(title=title, height=480, margin=MARGIN, legend=dict(orientation="h"),
-                      xaxis=dict(range=span, constrain="domain"),
-                      yaxis=dict(range=span, scaleanchor="x", scaleratio=1, constrain="domain"))
+                      # no grid: Plotly draws it over a picture below the traces (a heatmap trace hid it)
+                      xaxis=dict(range=[lo, hi], constrain="domain", showgrid=False, zeroline=False),
+                      yaxis=dict(range=[lo, hi], scaleanchor="x", scaleratio=1, constrain="domain", showgrid=False,
+                                 zeroline=False))
     return fig
 
 

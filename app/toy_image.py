@@ -52,7 +52,7 @@ def _to_pixels(pts: np.ndarray, lo: float, hi: float, size: int) -> np.ndarray:
     return np.c_[(pts[:, 0] - lo) * scale, (hi - pts[:, 1]) * scale]
 
 
-def _span(df: pd.DataFrame) -> tuple[float, float]:
+def span(df: pd.DataFrame) -> tuple[float, float]:
     """A square around the map and the real points, as toy_samples_figure chooses it."""
     xy = df[["x", "y"]].to_numpy(float)
     finite = np.isfinite(xy).all(axis=1)
@@ -64,15 +64,15 @@ def _span(df: pd.DataFrame) -> tuple[float, float]:
     return -1.05 * reach, 1.05 * reach
 
 
-def _heatmap(grid: pd.DataFrame, lo: float, hi: float, size: int) -> np.ndarray:
-    """(size, size, 3) the critic's value on its grid, nearest cell per pixel, white outside the grid and where
-    the value is not finite (the colours span the finite values only)."""
+def _critic_colors(grid: pd.DataFrame, lo: float, hi: float, size: int):
+    """(rgb, shown, vmin, vmax): the colour of the critic's value on its grid at each of (size, size) pixels,
+    nearest cell per pixel, unblended (floats), and where it is shown: inside the grid, where the value is
+    finite (the colours span the finite values only); vmin and vmax are None when no value is finite."""
     piv = grid.pivot_table(index="y", columns="x", values="value")
     xs, ys, z = piv.columns.to_numpy(float), piv.index.to_numpy(float), piv.to_numpy(float)
-    out = np.full((size, size, 3), 255.0)
     finite = np.isfinite(z)
     if not finite.any():
-        return out.astype(np.uint8)
+        return np.full((size, size, 3), 255.0), np.zeros((size, size), bool), None, None
     centers = lo + (np.arange(size) + 0.5) * (hi - lo) / size
     col = np.clip(np.searchsorted((xs[1:] + xs[:-1]) / 2, centers), 0, len(xs) - 1)
     row = np.clip(np.searchsorted((ys[1:] + ys[:-1]) / 2, centers[::-1]), 0, len(ys) - 1)  # top row: largest y
@@ -81,14 +81,32 @@ def _heatmap(grid: pd.DataFrame, lo: float, hi: float, size: int) -> np.ndarray:
     half_y = (ys[-1] - ys[0]) / (len(ys) - 1) / 2 if len(ys) > 1 else np.inf
     inside = ((centers[::-1] >= ys[0] - half_y) & (centers[::-1] <= ys[-1] + half_y))[:, None] & \
              ((centers >= xs[0] - half_x) & (centers <= xs[-1] + half_x))[None, :]
-    vmin, vmax = z[finite].min(), z[finite].max()
+    vmin, vmax = float(z[finite].min()), float(z[finite].max())
     t = np.where(finite, (z - vmin) / (vmax - vmin) if vmax > vmin else 0.5, 0.5)
     rgb = np.stack([np.interp(t, _STOPS, _COLORS[:, c]) for c in range(3)], axis=-1)
-    rgb = _OPACITY * rgb + (1 - _OPACITY) * 255.0
-    rgb[~finite] = 255.0
-    cells = rgb[row[:, None], col[None, :]]
-    out[inside] = cells[inside]
+    cells = (row[:, None], col[None, :])
+    return rgb[cells], inside & finite[cells], vmin, vmax
+
+
+def _heatmap(grid: pd.DataFrame, lo: float, hi: float, size: int) -> np.ndarray:
+    """(size, size, 3) the critic's map blended over white as the charts show it, white where it is not shown."""
+    rgb, shown, _, _ = _critic_colors(grid, lo, hi, size)
+    out = np.full((size, size, 3), 255.0)
+    out[shown] = _OPACITY * rgb[shown] + (1 - _OPACITY) * 255.0
     return out.astype(np.uint8)
+
+
+def critic_map_png(grid: pd.DataFrame, lo: float, hi: float, size: int = SIZE) -> tuple[bytes, float, float]:
+    """(PNG, vmin, vmax): the critic's map over the square [lo, hi]², at the charts' opacity and transparent where
+    it is not shown, for a chart to lay under its points on any background. vmin and vmax: the values its
+    colours span (both NaN when none is finite)."""
+    rgb, shown, vmin, vmax = _critic_colors(grid, lo, hi, size)
+    rgba = np.zeros((size, size, 4), np.uint8)
+    rgba[..., :3] = rgb.round().astype(np.uint8)
+    rgba[..., 3] = np.where(shown, round(_OPACITY * 255), 0)
+    buf = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buf, format="PNG", compress_level=1)
+    return buf.getvalue(), (np.nan if vmin is None else vmin), (np.nan if vmax is None else vmax)
 
 
 def _dots(img: Image.Image, pixels: np.ndarray, color: tuple[int, int, int, int], radius: float) -> Image.Image:
@@ -105,7 +123,7 @@ def _dots(img: Image.Image, pixels: np.ndarray, color: tuple[int, int, int, int]
 
 def toy_canvas(df: pd.DataFrame, size: int = SIZE) -> ToyCanvas:
     """The still part from a saved toy sample (columns kind, x, y, value; kinds real, fake, critic)."""
-    lo, hi = _span(df)
+    lo, hi = span(df)
     grid = df[df["kind"] == "critic"]
     img = Image.fromarray(_heatmap(grid, lo, hi, size) if len(grid) else np.full((size, size, 3), 255, np.uint8))
     real = df[df["kind"] == "real"][["x", "y"]].to_numpy(float)

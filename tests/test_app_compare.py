@@ -64,10 +64,13 @@ def test_only_the_open_tab_is_worked_out_and_a_link_opens_any_tab(runs):
     quality = compare(["a", "b"], tab="Quality and modes")
     assert titles(quality) == {"Modes covered", "High-quality share", "Independent quality"}
     assert len(frame_tables(quality)) == 1 and not quality.select_slider
-    # lines and bands, drawn by plotly.js's basic bundle (app/basic_chart.py); the samples' heatmap is not
+    # lines and bands, drawn by plotly.js's basic bundle (app/basic_chart.py); the samples too (the critic's map
+    # is a picture under their points)
     assert not opened.get("plotly_chart") and not quality.get("plotly_chart")
     samples = compare(["a", "b"], tab="Samples at the same step")
+    assert not samples.get("plotly_chart")
     assert [json.dumps(f).count('"generated"') > 0 for f in figures(samples)] == [True, True]
+    assert all(f["layout"]["images"][0]["source"].startswith("data:image/png;base64,") for f in figures(samples))
     assert samples.select_slider[0].value == 300
     unknown = compare(["a", "b"], tab="nope")  # an old or mistyped link: the first tab, no error
     assert titles(unknown) == titles(opened)

@@ -25,10 +25,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(runs, *options: str):
-    """`streamlit run app/main.py [options]` on a free loopback port, showing `runs`: (process, url)."""
+def start_server(runs, *options: str, script: str = "app/main.py"):
+    """`streamlit run SCRIPT [options]` on a free loopback port, showing `runs`: (process, url)."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
                              *options, "--", "--runs-dir", str(runs)], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -144,17 +144,19 @@ THEME_LOOK = """el => { const L = el._fullLayout;
           hover: [L.hoverlabel.bgcolor, L.hoverlabel.bordercolor, L.hoverlabel.font], colorway: L.colorway}; }"""
 
 
+BOTH_DRAWN = ("document.querySelectorAll('.wgan-watch-chart.js-plotly-plot').length >= 1 && "
+              "[...document.querySelectorAll('.js-plotly-plot')].some(el => "
+              "!el.classList.contains('wgan-watch-chart') && el._fullLayout)")
+
+
 @pytest.mark.parametrize("base", ["light", "dark"])
-def test_the_monitors_charts_look_as_streamlits_own_in_either_theme(server, browser, base):
+def test_a_streamlit_themed_basic_chart_looks_as_st_plotly_charts_in_either_theme(tmp_path, browser, base):
     """The Monitor's charts are drawn by the basic bundle (app/basic_chart.py) with Streamlit's theme applied by
-    our lines: held against the samples chart on the same page, which st.plotly_chart draws with Streamlit's."""
-    _, runs = server
-    proc, url = start_server(runs, "--theme.base", base)
+    our lines: held against st.plotly_chart's drawing of the same figure on the same page."""
+    proc, url = start_server(tmp_path, "--theme.base", base, script="tests/pages/theme_pair.py")
     try:
-        page = open_page(browser, url + "/monitor?run=toy-wgan-gp")
-        page.wait_for_function("document.querySelectorAll('.wgan-watch-chart.js-plotly-plot').length >= 4 && "
-                               "[...document.querySelectorAll('.js-plotly-plot')].some(el => "
-                               "!el.classList.contains('wgan-watch-chart') && el._fullLayout)", timeout=60000)
+        page = open_page(browser, url)
+        page.wait_for_function(BOTH_DRAWN, timeout=60000)
         ours = page.locator(".wgan-watch-chart.js-plotly-plot").first.evaluate(THEME_LOOK)
         streamlits = page.locator(".js-plotly-plot:not(.wgan-watch-chart)").first.evaluate(THEME_LOOK)
         assert ours == streamlits
@@ -166,28 +168,25 @@ def test_the_monitors_charts_look_as_streamlits_own_in_either_theme(server, brow
 
 
 def test_the_monitors_charts_follow_the_systems_dark_mode_while_open(server, browser):
-    """With no theme set, Streamlit follows the system's light or dark mode, and so do the Monitor's charts, as
-    st.plotly_chart's do."""
+    """With no theme set, Streamlit follows the system's light or dark mode, and so do the Monitor's charts."""
     url, _ = server
-    page = open_page(browser, url + "/monitor?run=toy-wgan-gp")
+    page = browser.new_page(viewport={"width": 1400, "height": 1800})
+    scripts = []
+    page.on("response", lambda r: scripts.append(r.url) if r.request.resource_type == "script" else None)
     page.emulate_media(color_scheme="light")
-    both = ("document.querySelectorAll('.wgan-watch-chart.js-plotly-plot').length >= 4 && "
-            "[...document.querySelectorAll('.js-plotly-plot')].some(el => "
-            "!el.classList.contains('wgan-watch-chart') && el._fullLayout)")
-    page.wait_for_function(both, timeout=60000)
-    ours = page.locator(".wgan-watch-chart.js-plotly-plot").first
-    assert ours.evaluate("el => el._fullLayout.paper_bgcolor") == "#FFFFFF"
+    page.goto(url + "/monitor?run=toy-wgan-gp")
+    # the samples chart last: points over the critic's map, a picture under them
+    page.wait_for_function("[...document.querySelectorAll('.wgan-watch-chart.js-plotly-plot')].some(el => "
+                           "(el.layout.images || []).length && el.querySelector('image'))", timeout=60000)
+    wait_idle(page)
+    backgrounds = "() => [...document.querySelectorAll('.js-plotly-plot')].map(el => el._fullLayout.paper_bgcolor)"
+    assert set(page.evaluate(backgrounds)) == {"#FFFFFF"}
+    # every chart drawn by the basic bundle, samples included: Streamlit's full Plotly never loaded
+    assert page.locator(".js-plotly-plot:not(.wgan-watch-chart)").count() == 0
+    assert not [u for u in scripts if "PlotlyChart" in u], scripts
     page.emulate_media(color_scheme="dark")
-    page.wait_for_function("() => document.querySelector('.wgan-watch-chart.js-plotly-plot')._fullLayout"
-                           ".paper_bgcolor !== '#FFFFFF'", timeout=10000)
-    streamlits = page.locator(".js-plotly-plot:not(.wgan-watch-chart)").first
-    page.wait_for_timeout(500)
-    look, theirs = ours.evaluate(THEME_LOOK), streamlits.evaluate(THEME_LOOK)
-    # (Streamlit's chart keeps the light theme's order of colours until it is drawn again; ours takes the dark's)
-    assert {**look, "colorway": None} == {**theirs, "colorway": None}
-    backgrounds = page.evaluate("() => [...document.querySelectorAll('.wgan-watch-chart.js-plotly-plot')]"
-                                ".map(el => el._fullLayout.paper_bgcolor)")
-    assert set(backgrounds) == {"#171614"}, backgrounds  # every chart, not only the first
+    page.wait_for_function(f"new Set(({backgrounds})()).size === 1 && ({backgrounds})()[0] === '#171614'",
+                           timeout=10000)
 
 
 def test_monitor_picker_and_options_follow_the_estimate_and_work(server, browser):

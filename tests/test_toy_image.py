@@ -121,3 +121,20 @@ def test_the_lab_draws_the_points_alone_without_a_readable_sample(tmp_path):
     (tmp_path / "samples" / "step_00000100.parquet").write_bytes(b"not parquet")
     png, canvas = lab.toy_points_png(tmp_path, 100, points)
     assert canvas is None and near(pixels(png), ORANGE).any()
+
+
+def test_the_charts_critic_map_is_the_pictures_map_with_its_opacity_as_alpha():
+    """Under the points of the Monitor's and Compare's charts (charts.toy_samples_figure): blended over white it
+    is the Latent lab's map, and it is transparent outside the grid, on a light or a dark page alike."""
+    df = sample(n=11, real=((3.0, 3.0), (-1.0, -0.5)))  # a real point at 3: the square is wider than the grid
+    lo, hi = T.span(df)
+    png, vmin, vmax = T.critic_map_png(df[df["kind"] == "critic"], lo, hi, size=120)
+    rgba = np.asarray(Image.open(io.BytesIO(png)).convert("RGBA")).astype(float)
+    assert (vmin, vmax) == (-2.0, 2.0)  # the colour bar's span: the values' (x here)
+    alpha = rgba[..., 3:] / 255
+    over_white = alpha * rgba[..., :3] + (1 - alpha) * 255
+    assert np.abs(over_white - T._heatmap(df[df["kind"] == "critic"], lo, hi, 120)).max() <= 2
+    assert set(np.unique(rgba[..., 3])) == {0, 191}  # 75%, the heatmap's opacity, or nothing
+    assert rgba[0, 0, 3] == 0 and rgba[60, 60, 3] == 191  # a corner is outside the ±2 grid, the middle inside
+    none = T.critic_map_png(df.assign(value=np.nan)[df["kind"] == "critic"], lo, hi, size=20)
+    assert np.isnan(none[1]) and np.asarray(Image.open(io.BytesIO(none[0])))[..., 3].max() == 0

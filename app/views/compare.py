@@ -204,7 +204,7 @@ def samples_tab() -> None:
         else:
             df = load.toy_sample(path)
             if df is not None:
-                col.plotly_chart(charts.toy_samples_figure(df, labels[name]), key=f"cmp_s_{name}")
+                basic_chart(charts.toy_samples_figure(df, labels[name]), key=f"cmp_s_{name}", where=col)
 
 
 comparison_table()

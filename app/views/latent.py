@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from wgan_watch.app import charts, lab, latents, load, thumbs
+from wgan_watch.app.basic_chart import basic_chart
 from wgan_watch.app.lab_state import INTERPOLATIONS, METHODS, LabState
 from wgan_watch.app.widgets import available_runs, no_runs_message
 from wgan_watch.runs import generator_files as gf
@@ -199,7 +200,7 @@ def interpolation_and_walk() -> None:
         fig = _toy_background(step)
         fig.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines+markers", name=f"{state.interp} path",
                                  line=dict(color="#2ca02c", width=3)))
-        st.plotly_chart(fig, key="lab_path")
+        basic_chart(fig, key="lab_path", theme="streamlit")
         return
     strip, gif = lab.interpolation(str(run_dir), step, mtime, state.seed_a, state.seed_b, state.frames, state.interp)
     st.image(strip, caption=f"{state.frames} frames, {state.interp}")

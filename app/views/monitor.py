@@ -208,8 +208,8 @@ def samples() -> None:
         if df is None:
             st.warning(f"Sample file for step {step} is unreadable.")
         else:
-            st.plotly_chart(charts.toy_samples_figure(df, f"real, generated and the critic at step {step}"),
-                            key="chart_samples")
+            basic_chart(charts.toy_samples_figure(df, f"real, generated and the critic at step {step}"),
+                        key="chart_samples", theme="streamlit")
 
 
 samples()
