@@ -166,6 +166,23 @@ def toy_sample(path: Path) -> Optional[pd.DataFrame]:
         return None
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _toy_figure(path: str, mtime_ns: int, title: str):
+    from . import charts
+
+    df = _toy_sample(path, mtime_ns)
+    return None if df is None else charts.toy_samples_figure(df, title)
+
+
+def toy_figure(path: Path, title: str):
+    """charts.toy_samples_figure of a saved toy sample (None if unreadable), made once per file and title and
+    shared between sessions (28 ms: the critic's map is drawn as a picture). Not to be changed: copy it first."""
+    try:
+        return _toy_figure(str(path), path.stat().st_mtime_ns, title)
+    except OSError:
+        return None
+
+
 def log_tail(run_dir: Path, lines: int = 30, max_bytes: int = 64_000) -> str:
     """The last lines of trainer.log (reads at most max_bytes from its end)."""
     path = run_dir / "trainer.log"

@@ -202,9 +202,9 @@ def samples_tab() -> None:
         if path.suffix == ".png":
             col.image(path.read_bytes(), caption=f"{labels[name]} at step {step}")
         else:
-            df = load.toy_sample(path)
-            if df is not None:
-                basic_chart(charts.toy_samples_figure(df, labels[name]), key=f"cmp_s_{name}", where=col)
+            fig = load.toy_figure(path, labels[name])
+            if fig is not None:
+                basic_chart(fig, key=f"cmp_s_{name}", where=col)
 
 
 comparison_table()

@@ -204,12 +204,11 @@ def samples() -> None:
         except OSError:
             st.warning(f"Sample file for step {step} disappeared.")
     else:
-        df = load.toy_sample(files[step])
-        if df is None:
+        fig = load.toy_figure(files[step], f"real, generated and the critic at step {step}")
+        if fig is None:
             st.warning(f"Sample file for step {step} is unreadable.")
         else:
-            basic_chart(charts.toy_samples_figure(df, f"real, generated and the critic at step {step}"),
-                        key="chart_samples", theme="streamlit")
+            basic_chart(fig, key="chart_samples", theme="streamlit")
 
 
 samples()
