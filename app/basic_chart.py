@@ -5,7 +5,8 @@ Why: in a browser that opens the dashboard for the first time, loading and evalu
 chunk is most of what Compare and Study wait for after Streamlit's own start-up. Their charts are lines,
 bands and bars, which the basic bundle draws the same. In a fresh browser context Compare's first tab was on
 screen after 2.53 s with st.plotly_chart and 1.82 s with this, Study's after 2.44 and 1.65 s (bench/README.md,
-"A smaller Plotly"). A figure with any other trace type (a heatmap, say) goes to st.plotly_chart as before.
+"A smaller Plotly"). Every chart of the dashboard is drawn this way now (a toy run's critic map is a picture under
+its points); a figure with any other trace type (a heatmap, say) would go to st.plotly_chart.
 
 The bundle (app/assets/plotly-basic.min.js, the npm package plotly.js-basic-dist-min, MIT: the licence is
 beside it) is a file of this package, served by the same Streamlit server under the address of a
