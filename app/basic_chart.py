@@ -72,10 +72,14 @@ const GREYS = { light: { text: "#808495", legend: "#262730", grid: "#e6eaf1" },
 
 function isDark(color) {
   const c = document.createElement("canvas").getContext("2d");
-  c.fillStyle = color;  // any CSS colour, normalised to #rrggbb
-  const n = parseInt(c.fillStyle.slice(1), 16);
-  return 0.299 * (n >> 16) + 0.587 * ((n >> 8) & 255) + 0.114 * (n & 255) < 128;
+  c.fillStyle = color;  // any CSS colour, normalised to #rrggbb, or to rgba(r, g, b, a) if translucent
+  const s = c.fillStyle;
+  const [r, g, b] = s.startsWith("#") ? [1, 3, 5].map((i) => parseInt(s.slice(i, i + 2), 16))
+    : s.match(/[\d.]+/g).map(Number);
+  return 0.299 * r + 0.587 * g + 0.114 * b < 128;
 }
+
+const plain = (o) => o && typeof o === "object" && !Array.isArray(o);
 
 // What st.plotly_chart's theme="streamlit" puts in a figure's template, from the page's theme variables
 function streamlitTheme(el) {
@@ -85,11 +89,16 @@ function streamlitTheme(el) {
   const grey = isDark(bg) ? GREYS.dark : GREYS.light;
   const fonts = (name) => v(name, "sans-serif").split(",").map((f) => f.trim()).join(", ");  // as Streamlit writes it
   const family = fonts("--st-font");
-  const list = (name) => v(name, "").split(",").map((c) => c.trim()).filter(Boolean);
-  const categorical = list("--st-chart-categorical-colors");
-  const colors = [...categorical, ...list("--st-chart-sequential-colors"), ...list("--st-chart-diverging-colors"),
-    "#000031", v("--st-green-color"), v("--st-red-color"), v("--st-blue-color"), grey.grid, grey.text, grey.legend,
-    bg, v("--st-border-color-light"), v("--st-secondary-background-color")];
+  // ten colours each (commas inside rgb(...) do not split), else Plotly's ten for those placeholders
+  const ten = (name, from) => {
+    const list = v(name, "").split(/,(?![^()]*\))/).map((c) => c.trim()).filter(Boolean);
+    return list.length === 10 ? list : PLOTLY_COLORS.slice(from, from + 10);
+  };
+  const categorical = ten("--st-chart-categorical-colors", 0);
+  const colors = [...categorical, ...ten("--st-chart-sequential-colors", 10), ...ten("--st-chart-diverging-colors", 20),
+    "#000031", v("--st-green-color", PLOTLY_COLORS[31]), v("--st-red-color", PLOTLY_COLORS[32]),
+    v("--st-blue-color", PLOTLY_COLORS[33]), grey.grid, grey.text, grey.legend, bg,
+    v("--st-border-color-light", grey.grid), v("--st-secondary-background-color", bg)];
   const font = (size, color) => ({ family, size, color });
   const axis = (standoff) => ({ gridcolor: grey.grid, zerolinecolor: grey.grid, tickcolor: grey.grid,
     tickfont: font(12, grey.text), title: { font: font(14, grey.text), standoff }, ticklabelposition: "outside",
@@ -100,20 +109,18 @@ function streamlitTheme(el) {
              pad: { l: 4 }, xanchor: "left", x: 0 },
     legend: { font: font(12, grey.legend), title: { font: font(12, grey.text), side: "top" }, valign: "top",
               bordercolor: "transparent", borderwidth: 0 },
-    paper_bgcolor: bg, plot_bgcolor: bg,
+    paper_bgcolor: bg, plot_bgcolor: bg, colorway: categorical,
     xaxis: { ...axis(20), showgrid: false, zeroline: false }, yaxis: axis(24),
     margin: { pad: 8, r: 0, l: 0 },
     hoverlabel: { bgcolor: bg, bordercolor: v("--st-border-color", grey.grid),
                   font: { ...font(12, grey.text), weight: "normal" } },
   };
-  if (categorical.length) layout.colorway = categorical;
-  return { colors: colors.length === PLOTLY_COLORS.length ? colors : PLOTLY_COLORS, layout };
+  return { colors, layout };
 }
 
 // plain objects merged into `into`, `from` winning
 function merge(into, from) {
   for (const [k, val] of Object.entries(from)) {
-    const plain = (o) => o && typeof o === "object" && !Array.isArray(o);
     into[k] = plain(val) && plain(into[k]) ? merge({ ...into[k] }, val) : val;
   }
   return into;
@@ -124,9 +131,10 @@ function themed(json, theme, el) {
   const figure = JSON.parse(json.replace(/"#0000([0-4][0-9])"/g,
     (hex, n) => (n >= 1 && n <= 40 ? JSON.stringify(look.colors[n - 1]) : hex)));
   if (look.layout) {
-    const layout = figure.layout = figure.layout || {};
-    const template = layout.template = layout.template || {};
-    template.layout = merge(template.layout || {}, look.layout);
+    const layout = figure.layout = plain(figure.layout) ? figure.layout : {};
+    if (!plain(layout.template)) layout.template = {};  // (a template's name is plotly.py's business, not ours)
+    layout.template.layout = merge(plain(layout.template.layout) ? layout.template.layout : {}, look.layout);
+    if (typeof layout.title === "string") layout.title = { text: layout.title };
     const title = layout.title;  // Streamlit's theme sets a chart's title in bold
     if (title && typeof title.text === "string" && title.text && !title.text.startsWith("<b>"))
       title.text = `<b>${title.text}</b>`;
@@ -158,7 +166,13 @@ function followWidth(el) {
 // place. What it returns is called when the element goes away.
 export default function ({ parentElement, data }) {
   const el = parentElement.querySelector(".wgan-watch-chart");
-  const figure = themed(data.figure, data.theme, parentElement);
+  let figure;
+  try {
+    figure = themed(data.figure, data.theme, parentElement);
+  } catch (error) {
+    say(el, `This chart could not be drawn: ${error.message}.`);
+    return () => {};
+  }
   plotly(data.src).then((Plotly) => {
     if (!el.isConnected) return;
     if (el.wganWatchMessage) { el.textContent = ""; el.wganWatchMessage = false; }
@@ -219,12 +233,15 @@ class _JsonMemo:
 figure_json = _JsonMemo()
 
 
-def basic_chart(fig: go.Figure, *, key: str, where=None, theme: Optional[Literal["streamlit"]] = None) -> None:
+def basic_chart(fig: go.Figure, *, key: str, where=None, theme: Optional[Literal["streamlit"]] = None,
+                shared: bool = False) -> None:
     """Draw `fig` in `where` (a column or container; the current one if None), by the basic bundle when it has
     the figure's trace types, else by st.plotly_chart. `theme` is st.plotly_chart's: None draws the figure's own
-    template, "streamlit" Streamlit's look, following the app's light or dark theme."""
+    template, "streamlit" Streamlit's look, following the app's light or dark theme. `shared`: `fig` comes from a
+    cache shared between sessions (load.figure, load.toy_figure), so its JSON is kept for the next session."""
     if not is_basic(fig):
         (where or st).plotly_chart(fig, key=key, theme=theme)
         return
+    text = figure_json(fig) if shared else pio.to_json(fig, validate=False)
     with where if where is not None else nullcontext():
-        _chart(data={"figure": figure_json(fig), "src": bundle_address(), "theme": theme}, key=key)
+        _chart(data={"figure": text, "src": bundle_address(), "theme": theme}, key=key)

@@ -161,7 +161,10 @@ def test_a_streamlit_themed_basic_chart_looks_as_st_plotly_charts_in_either_them
         streamlits = page.locator(".js-plotly-plot:not(.wgan-watch-chart)").first.evaluate(THEME_LOOK)
         assert ours == streamlits
         assert ours["paper"] == ("#FFFFFF" if base == "light" else "#171614"), ours  # the theme's background
-        assert "#000001" not in page.content()  # no placeholder colour of Streamlit's template left
+        # no placeholder colour of Streamlit's template (#000001-#000040) left in what our chart was given or drew
+        drawn = page.locator(".wgan-watch-chart.js-plotly-plot").first.evaluate(
+            "el => JSON.stringify([el.layout.template, el._fullLayout.colorway, el._fullData.map(t => t.line.color)])")
+        assert "#0000" not in drawn and "rgb(0, 0, 1)" not in drawn, drawn
     finally:
         proc.terminate()
         proc.wait(timeout=20)

@@ -4,6 +4,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -270,7 +271,7 @@ def test_schedule_against_a_fake_clock(monkeypatch, step_s, eval_s, total, every
     from wgan_watch.config import TrainConfig
 
     clock = [1000.0]
-    monkeypatch.setattr(schedule.time, "time", lambda: clock[0])
+    monkeypatch.setattr(schedule, "time", SimpleNamespace(time=lambda: clock[0]))  # the schedule's clock only
     monkeypatch.setattr(schedule, "EVAL_EVERY", 50)
     plan = schedule.Schedule(TrainConfig(steps=total, eval_every=None), start=0)
     evaluated = []

@@ -204,7 +204,7 @@ def samples_tab() -> None:
         else:
             fig = load.toy_figure(path, labels[name])
             if fig is not None:
-                basic_chart(fig, key=f"cmp_s_{name}", where=col)
+                basic_chart(fig, key=f"cmp_s_{name}", where=col, theme="streamlit", shared=True)  # (as before)
 
 
 comparison_table()

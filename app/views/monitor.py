@@ -89,7 +89,7 @@ def tables():
 
 def draw(builder: str, source: dict, keys: tuple, columns: list, chart_key: str, where=st, **options) -> None:
     basic_chart(load.figure(builder, keys, source, columns, x=x, colors=colors, **options), key=chart_key,
-                where=None if where is st else where, theme="streamlit")
+                where=None if where is st else where, theme="streamlit", shared=True)
 
 
 @st.fragment(run_every=refresh_every(LIVE_REFRESH_S, active))
@@ -208,7 +208,7 @@ def samples() -> None:
         if fig is None:
             st.warning(f"Sample file for step {step} is unreadable.")
         else:
-            basic_chart(fig, key="chart_samples", theme="streamlit")
+            basic_chart(fig, key="chart_samples", theme="streamlit", shared=True)
 
 
 samples()
