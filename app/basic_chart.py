@@ -23,6 +23,7 @@ version the plotly package writes figures for (Streamlit 1.67 bundles 4.2.0).
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from contextlib import nullcontext
@@ -231,6 +232,14 @@ class _JsonMemo:
 
 
 figure_json = _JsonMemo()
+
+
+def sent_figure(element) -> Optional[str]:
+    """The figure (Plotly's JSON) that a BidiComponent message carries, if it is this chart's; else None. For
+    readers of what a page was sent (the tests' AppTest runs, bench.viewers' websocket frames)."""
+    if element.component_name != CHART_COMPONENT:
+        return None
+    return json.loads(element.json)["figure"]
 
 
 def basic_chart(fig: go.Figure, *, key: str, where=None, theme: Optional[Literal["streamlit"]] = None,

@@ -67,12 +67,12 @@ def span(df: pd.DataFrame) -> tuple[float, float]:
 def _critic_colors(grid: pd.DataFrame, lo: float, hi: float, size: int):
     """(rgb, shown, vmin, vmax): the colour of the critic's value on its grid at each of (size, size) pixels,
     nearest cell per pixel, unblended (floats), and where it is shown: inside the grid, where the value is
-    finite (the colours span the finite values only); vmin and vmax are None when no value is finite."""
+    finite (the colours span the finite values only); vmin and vmax are NaN when no value is finite."""
     piv = grid.pivot_table(index="y", columns="x", values="value")
     xs, ys, z = piv.columns.to_numpy(float), piv.index.to_numpy(float), piv.to_numpy(float)
     finite = np.isfinite(z)
     if not finite.any():
-        return np.full((size, size, 3), 255.0), np.zeros((size, size), bool), None, None
+        return np.full((size, size, 3), 255.0), np.zeros((size, size), bool), np.nan, np.nan
     centers = lo + (np.arange(size) + 0.5) * (hi - lo) / size
     col = np.clip(np.searchsorted((xs[1:] + xs[:-1]) / 2, centers), 0, len(xs) - 1)
     row = np.clip(np.searchsorted((ys[1:] + ys[:-1]) / 2, centers[::-1]), 0, len(ys) - 1)  # top row: largest y
@@ -106,7 +106,7 @@ def critic_map_png(grid: pd.DataFrame, lo: float, hi: float, size: int = SIZE) -
     rgba[..., 3] = np.where(shown, round(_OPACITY * 255), 0)
     buf = io.BytesIO()
     Image.fromarray(rgba, "RGBA").save(buf, format="PNG", compress_level=1)
-    return buf.getvalue(), (np.nan if vmin is None else vmin), (np.nan if vmax is None else vmax)
+    return buf.getvalue(), vmin, vmax
 
 
 def _dots(img: Image.Image, pixels: np.ndarray, color: tuple[int, int, int, int], radius: float) -> Image.Image:

@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 from bench.browser import W  # noqa: E402
 from bench.browser_harness import Browser, Server, chromium_pids, cpu_seconds, renice_chromium  # noqa: E402
 from tests.fixtures import metrics_frame, write_fixture_run  # noqa: E402
-from wgan_watch.app.basic_chart import CHART_COMPONENT  # noqa: E402
+from wgan_watch.app.basic_chart import sent_figure  # noqa: E402
 from wgan_watch.app.settings import LIVE_REFRESH_S  # noqa: E402
 from wgan_watch.runs import runfiles as rf  # noqa: E402
 
@@ -168,8 +168,8 @@ def chart_spec(msg: ForwardMsg) -> str | None:
     kind = element.WhichOneof("type")
     if kind == "plotly_chart":
         return element.plotly_chart.spec
-    if kind == "bidi_component" and element.bidi_component.component_name == CHART_COMPONENT:
-        return json.loads(element.bidi_component.json)["figure"]
+    if kind == "bidi_component":
+        return sent_figure(element.bidi_component)
     return None
 
 

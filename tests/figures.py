@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from wgan_watch.app.basic_chart import CHART_COMPONENT
+from wgan_watch.app.basic_chart import sent_figure
 
 
 def _in_order(node):
@@ -22,8 +22,8 @@ def figures(at) -> list[dict]:
     for node in _in_order(at.main):
         if node.type == "plotly_chart":
             drawn.append(json.loads(node.proto.spec))
-        elif node.type == "bidi_component" and node.proto.component_name == CHART_COMPONENT:
-            drawn.append(json.loads(json.loads(node.proto.json)["figure"]))
+        elif node.type == "bidi_component" and (spec := sent_figure(node.proto)) is not None:
+            drawn.append(json.loads(spec))
     return drawn
 
 

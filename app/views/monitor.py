@@ -87,9 +87,9 @@ def tables():
     return frames, eval_frames, tuple(keys)
 
 
-def draw(builder: str, source: dict, keys: tuple, columns: list, chart_key: str, where=st, **options) -> None:
+def draw(builder: str, source: dict, keys: tuple, columns: list, chart_key: str, where=None, **options) -> None:
     basic_chart(load.figure(builder, keys, source, columns, x=x, colors=colors, **options), key=chart_key,
-                where=None if where is st else where, theme="streamlit", shared=True)
+                where=where, theme="streamlit", shared=True)
 
 
 @st.fragment(run_every=refresh_every(LIVE_REFRESH_S, active))
