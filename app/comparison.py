@@ -84,9 +84,8 @@ def _row(key: tuple, _m: pd.DataFrame, _ev: pd.DataFrame) -> tuple[pd.DataFrame,
 
 def comparison(run_dir: Path) -> tuple[pd.DataFrame, dict]:
     """(the run's losses and estimate, one table row) for a run."""
-    m, _ = load.metrics(run_dir)
-    ev, _ = load.evals(run_dir)
-    return _row(load.run_key(run_dir), m, ev)
+    m, ev, _, key = load.run_tables(run_dir)
+    return _row(key, m, ev)
 
 
 SEED_FREE = {"seed", "run_dir", "runs_root", "group", "progress", "format", "version", "device", "flush_secs",

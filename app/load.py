@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import Optional
+from typing import NamedTuple, Optional
 
 import numpy as np
 import pandas as pd
@@ -55,14 +55,18 @@ class _GrowingTable:
         self.frame = rf.combine_parts([], columns)
         self.problems: tuple[str, ...] = ()
 
-    def update(self, folder: str, sig: Signature) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    def update(self, folder: str) -> tuple[pd.DataFrame, tuple[str, ...], Signature]:
+        """(the table as the folder's files are now, its problems, the signature of the files it holds). The
+        files are listed under the lock: a session that listed them before another session's update would
+        otherwise rebuild the table back to its older list."""
         with self.lock:
+            sig = signature(Path(folder))
             if sig != self.sig:
                 grows = self.sig and sig[: len(self.sig)] == self.sig
                 if not (grows and self._append(folder, sig[len(self.sig):])):
                     self._rebuild(folder, sig)
                 self.sig = sig
-            return self.frame, self.problems
+            return self.frame, self.problems, self.sig
 
     def _read(self, folder: str, sig: Signature) -> tuple[list[pd.DataFrame], list[str]]:
         frames, problems = [], []
@@ -116,18 +120,32 @@ def _growing(folder: str, columns: tuple[str, ...]) -> _GrowingTable:
     return _GrowingTable(columns)
 
 
-def _table(folder: str, sig: Signature, columns: tuple[str, ...]) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    return _growing(folder, columns).update(folder, sig)
+def _table(folder: Path, columns: tuple[str, ...]) -> tuple[pd.DataFrame, tuple[str, ...], Signature]:
+    return _growing(str(folder), columns).update(str(folder))
 
 
 def metrics(run_dir: Path) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    folder = run_dir / "metrics"
-    return _table(str(folder), signature(folder), rf.METRIC_COLUMNS)
+    return _table(run_dir / "metrics", rf.METRIC_COLUMNS)[:2]
 
 
 def evals(run_dir: Path) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    folder = run_dir / "evals"
-    return _table(str(folder), signature(folder), rf.EVAL_COLUMNS)
+    return _table(run_dir / "evals", rf.EVAL_COLUMNS)[:2]
+
+
+class RunTables(NamedTuple):
+    metrics: pd.DataFrame
+    evals: pd.DataFrame
+    problems: tuple[str, ...]
+    key: tuple  # run_key of exactly these tables
+
+
+def run_tables(run_dir: Path) -> RunTables:
+    """The run's metrics and evaluations with the cache key of exactly what they hold. A key from a second look
+    at the files (run_key) can name a part that arrived after the tables were read: what is cached under it then
+    lacks that part until the next one comes, and for good if it was a finished run's last."""
+    m, m_problems, m_sig = _table(run_dir / "metrics", rf.METRIC_COLUMNS)
+    ev, ev_problems, ev_sig = _table(run_dir / "evals", rf.EVAL_COLUMNS)
+    return RunTables(m, ev, m_problems + ev_problems, (str(run_dir), m_sig, ev_sig))
 
 
 def status(run_dir: Path) -> dict:
@@ -222,7 +240,8 @@ class KeyedCache:
 
 
 def run_key(run_dir: Path) -> tuple:
-    """Changes whenever the run's metrics or evals change: a cache key for what is drawn from them."""
+    """Changes whenever the run's metrics or evals change: a cache key for what is read from the files after it
+    (what is drawn from tables already read takes run_tables' key)."""
     return (str(run_dir), signature(run_dir / "metrics"), signature(run_dir / "evals"))
 
 
@@ -257,12 +276,11 @@ def _advice(key: tuple, snaps: tuple[int, ...], state: str, n: Optional[int], al
 
 def advice(run_dir: Path):
     """(Advice, (rank corr. over the run, over its second half, quality column)) for a run."""
-    m, _ = metrics(run_dir)
-    ev, _ = evals(run_dir)
+    m, ev, _, key = run_tables(run_dir)
     snaps = tuple(s for s, _ in rf.list_snapshots(run_dir))
     st_ = status(run_dir)
     state = "diverged" if st_.get("diverged_at") is not None else st_["effective_state"]
     cfg = config(run_dir) or {}
     n, algo = cfg.get("eval_samples"), cfg.get("algo")  # "as close as the measure can tell at n = ..."
-    return _advice(run_key(run_dir), snaps, state, n if isinstance(n, int) else None,
+    return _advice(key, snaps, state, n if isinstance(n, int) else None,
                    algo if isinstance(algo, str) else None, m, ev)

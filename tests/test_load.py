@@ -43,3 +43,25 @@ def test_unreadable_part_is_reported_once_appended(tmp_path):
     df, problems = load.metrics(d)
     assert df["step"].tolist() == list(range(1, 11))
     assert any("part-000002" in p for p in problems)
+
+
+def test_run_tables_key_names_exactly_the_parts_its_tables_hold(tmp_path, monkeypatch):
+    """A part that arrives while a page reads a run is not in the key of what it read: a figure cached under a key
+    naming that part would lack it until the next part came (for good, after a finished run's last part)."""
+    d = tmp_path / "r"
+    w = rf.PartWriter(d / "metrics", rf.METRIC_COLUMNS)
+    w.write(metrics_frame(50))
+    listed, real = [], load.signature
+
+    def a_part_arrives_after_the_listing(folder):
+        sig = real(folder)
+        if folder.name == "metrics" and not listed:
+            listed.append(w.write(metrics_frame(10, start=51)))
+        return sig
+
+    monkeypatch.setattr(load, "signature", a_part_arrives_after_the_listing)
+    m, _, problems, key = load.run_tables(d)
+    assert len(m) == 50 and problems == ()
+    assert [name for name, *_ in key[1]] == ["part-000001.parquet"]
+    m, _, _, newer = load.run_tables(d)
+    assert len(m) == 60 and newer == load.run_key(d) != key
