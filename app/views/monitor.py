@@ -2,9 +2,10 @@
 
 What a user waits for comes first: the critic's estimate, then the advisor's verdict and the
 quality measure; the rest is sent once the browser has drawn the estimate (python -m bench.browser).
-Live parts refresh as fragments: the estimate and the verdict
-every LIVE_REFRESH_S, the other charts and the samples every DETAIL_REFRESH_S, nothing while the
-tab is hidden or when the runs have ended.
+Live parts refresh as fragments: the estimate every LIVE_REFRESH_S, the verdict and the quality measure every
+VERDICT_REFRESH_S (they move with evaluations and windows of steps; sent at every 2-s refresh, their dozen
+elements cost the server and each viewer's browser each time), the other charts and the samples every DETAIL_REFRESH_S,
+nothing while the tab is hidden or when the runs have ended.
 """
 
 import io
@@ -14,7 +15,7 @@ import streamlit as st
 
 from wgan_watch.app import charts, load
 from wgan_watch.app.basic_chart import basic_chart
-from wgan_watch.app.settings import DETAIL_REFRESH_S, LIVE_REFRESH_S
+from wgan_watch.app.settings import DETAIL_REFRESH_S, LIVE_REFRESH_S, VERDICT_REFRESH_S
 from wgan_watch.app.visibility import mount_reporter, page_state, refresh_every
 from wgan_watch.app.widgets import (advice_card, available_runs, lazy_expander, no_runs_message, pick_runs,
                                    runs_to_show, show_problems)
@@ -76,10 +77,9 @@ def tables():
         if not d.exists():
             st.error(f"Run {name} is gone from the runs folder (deleted while shown).")
             continue
-        m, problems = load.metrics(d)
-        ev, ev_problems = load.evals(d)
-        show_problems(problems + ev_problems)
-        keys.append(load.run_key(d))
+        m, ev, problems, key = load.run_tables(d)
+        show_problems(problems)
+        keys.append(key)
         if len(m):
             frames[name] = m
         if len(ev):
@@ -93,7 +93,7 @@ def draw(builder: str, source: dict, keys: tuple, columns: list, chart_key: str,
 
 
 @st.fragment(run_every=refresh_every(LIVE_REFRESH_S, active))
-def estimate_and_verdict() -> None:
+def estimate() -> None:
     frames, eval_frames, keys = tables()
     status = load.status(run_dirs[head]) if run_dirs[head].exists() else {}
     if status:
@@ -107,7 +107,6 @@ def estimate_and_verdict() -> None:
         else:
             st.info("No metrics yet: the trainer writes its first rows a few seconds after it starts.")
         return
-    card = st.container()  # above the chart, filled after it: the chart is what the eye waits for
     if frames.get(head) is not None and not frames[head]["w_estimate"].notna().any():
         js = {n: with_js_estimate(f) for n, f in frames.items()}
         draw("line_figure", js, keys, ["js_estimate"], "chart_w", y_title="JS estimate", **smooth,
@@ -119,9 +118,22 @@ def estimate_and_verdict() -> None:
         draw("line_figure", frames, keys, ["w_estimate"], "chart_w", log_y=log_y, y_title="W estimate", **smooth,
              overlay=eval_frames, overlay_column="w_heldout",
              title="Critic's Wasserstein estimate E[D(x)] − E[D(G(z))] (falls as samples improve); ◇ on held-out data")
-    if head in frames:
-        with card:
-            advice_card(run_dirs[head])
+    if live and not any(load.is_live(d) for d in run_dirs.values() if d.exists()):
+        st.rerun()  # the run just ended: redraw once with live refresh off
+
+
+@st.fragment(run_every=refresh_every(VERDICT_REFRESH_S, active))
+def verdict() -> None:
+    if run_dirs[head].exists() and len(load.metrics(run_dirs[head])[0]):
+        advice_card(run_dirs[head])
+
+
+@st.fragment(run_every=refresh_every(VERDICT_REFRESH_S, active))
+def quality() -> None:
+    frames, eval_frames, keys = tables()
+    if not frames:
+        return
+    status = load.status(run_dirs[head]) if run_dirs[head].exists() else {}
     if status.get("quality_unavailable"):  # said where the chart would have been, with what to install or pass
         st.warning(status["quality_unavailable"], icon=":material/visibility_off:")
     present = [c for c in ("w1_exact", "fid", "kid", "inception_score") if any(
@@ -130,8 +142,6 @@ def estimate_and_verdict() -> None:
         title = (f"Independent quality measure: {charts.LABELS[col]} (lower is better)" if i == 0
                  else charts.LABELS[col])  # each measure on its own axis: KID (~1e-3) and IS (~5) share none
         draw("evals_figure", eval_frames, keys, [col], f"chart_q{i}", where, title=title)
-    if live and not any(load.is_live(d) for d in run_dirs.values() if d.exists()):
-        st.rerun()  # the run just ended: redraw once with live refresh off
 
 
 def controls() -> None:
@@ -141,11 +151,16 @@ def controls() -> None:
         chart_options()
 
 
+# the verdict above the estimate, sent after it: the chart is what the eye waits for
+card = st.container()
 try:
-    estimate_and_verdict()
+    estimate()
 except Exception:  # the estimate could not be drawn: the user can still pick another run
     controls()
     raise
+with card:
+    verdict()
+quality()
 has_chart = any(d.exists() and len(load.metrics(d)[0]) for d in run_dirs.values())
 first_load = has_chart and not drawn  # the rest, the picker and the options too, once the estimate is drawn
 if not first_load:
