@@ -132,7 +132,7 @@ def test_torn_part_and_missing_files_give_messages_not_tracebacks(runs):
     (runs / "junk").mkdir()
     (runs / "junk" / "config.json").write_text("{not json")
     at = app("monitor", run="torn")
-    assert "skipped unreadable file part-" in texts(at)
+    assert texts(at).count("skipped unreadable file part-") == 1  # said once, though three parts of the page read it
     assert "torn · W estimate (critic)" in traces(at)
     at = app("monitor", run="bare")
     assert "No metrics yet" in texts(at) and "No samples yet" in texts(at)

@@ -70,15 +70,18 @@ head = chosen[0]
 smooth = dict(method=method, weight=weight)
 
 
-def tables():
-    """(metrics by run, evaluations by run, cache key) for the chosen runs, with their read problems shown."""
+def tables(say: bool = False):
+    """(metrics by run, evaluations by run, cache key) for the chosen runs; `say`: show their read problems (once
+    on the page: under the estimate)."""
     frames, eval_frames, keys = {}, {}, []
     for name, d in run_dirs.items():
         if not d.exists():
-            st.error(f"Run {name} is gone from the runs folder (deleted while shown).")
+            if say:
+                st.error(f"Run {name} is gone from the runs folder (deleted while shown).")
             continue
         m, ev, problems, key = load.run_tables(d)
-        show_problems(problems)
+        if say:
+            show_problems(problems)
         keys.append(key)
         if len(m):
             frames[name] = m
@@ -94,7 +97,7 @@ def draw(builder: str, source: dict, keys: tuple, columns: list, chart_key: str,
 
 @st.fragment(run_every=refresh_every(LIVE_REFRESH_S, active))
 def estimate() -> None:
-    frames, eval_frames, keys = tables()
+    frames, eval_frames, keys = tables(say=True)
     status = load.status(run_dirs[head]) if run_dirs[head].exists() else {}
     if status:
         msg = f" — {status['message']}" if status.get("message") else ""
