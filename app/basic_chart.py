@@ -162,30 +162,54 @@ function followWidth(el) {
   el.wganWatchResize.observe(el);
 }
 
+// One observer per chart, made after its first drawing: whether any of the chart is on screen. A live page's
+// refresh does not redraw a chart the user cannot see (the Monitor's lower charts, a tab not shown): its newest
+// figure is drawn as it comes on screen, where until then the figure before it shows. (Streamlit's page scrolls
+// inside an element, which clips what is below it, so a margin given to the observer would not reach there.)
+function followSight(el) {
+  if (el.wganWatchSight) return;
+  el.wganWatchNear = true;
+  el.wganWatchSight = new IntersectionObserver((entries) => {
+    el.wganWatchNear = entries[entries.length - 1].isIntersecting;
+    const pending = el.wganWatchPending;
+    if (el.wganWatchNear && pending) { el.wganWatchPending = null; pending(); }
+  });
+  el.wganWatchSight.observe(el);
+}
+
 // Streamlit calls this again with the same element when the figure changes (a live page's refresh), and when
 // the app's theme changes (an app that follows the system's dark mode): Plotly.react then updates the chart in
 // place. What it returns is called when the element goes away.
 export default function ({ parentElement, data }) {
   const el = parentElement.querySelector(".wgan-watch-chart");
-  let figure;
-  try {
-    figure = themed(data.figure, data.theme, parentElement);
-  } catch (error) {
-    say(el, `This chart could not be drawn: ${error.message}.`);
-    return () => {};
+  const draw = () => {
+    let figure;
+    try {
+      figure = themed(data.figure, data.theme, parentElement);
+    } catch (error) {
+      say(el, `This chart could not be drawn: ${error.message}.`);
+      return;
+    }
+    plotly(data.src).then((Plotly) => {
+      if (!el.isConnected) return;
+      if (el.wganWatchMessage) { el.textContent = ""; el.wganWatchMessage = false; }
+      return Promise.resolve(Plotly.react(el, figure.data, figure.layout, CONFIG)).then(
+        () => { followWidth(el); followSight(el); },
+        (error) => say(el, `This chart could not be drawn: ${error.message}.`));
+    }, (error) => {
+      say(el, `The chart library did not load (${error.message}): reload the page; if it stays, reinstall WGAN ` +
+        "Watch (its app/assets folder holds the library).");
+    });
+  };
+  if (el.wganWatchSight && !el.wganWatchNear) {
+    el.wganWatchPending = draw;  // the newest figure only, drawn when the chart comes on screen
+  } else {
+    el.wganWatchPending = null;
+    draw();
   }
-  plotly(data.src).then((Plotly) => {
-    if (!el.isConnected) return;
-    if (el.wganWatchMessage) { el.textContent = ""; el.wganWatchMessage = false; }
-    return Promise.resolve(Plotly.react(el, figure.data, figure.layout, CONFIG)).then(
-      () => followWidth(el),
-      (error) => say(el, `This chart could not be drawn: ${error.message}.`));
-  }, (error) => {
-    say(el, `The chart library did not load (${error.message}): reload the page; if it stays, reinstall WGAN ` +
-      "Watch (its app/assets folder holds the library).");
-  });
   return () => {
-    if (el.wganWatchResize) { el.wganWatchResize.disconnect(); el.wganWatchResize = null; }
+    for (const observer of [el.wganWatchResize, el.wganWatchSight]) if (observer) observer.disconnect();
+    el.wganWatchResize = el.wganWatchSight = el.wganWatchPending = null;
     if (window.Plotly) window.Plotly.purge(el);
   };
 }

@@ -188,6 +188,17 @@ def test_the_monitors_charts_follow_the_systems_dark_mode_while_open(server, bro
     assert page.locator(".js-plotly-plot:not(.wgan-watch-chart)").count() == 0
     assert not [u for u in scripts if "PlotlyChart" in u], scripts
     page.emulate_media(color_scheme="dark")
+    # the charts on screen at once; those further down (not redrawn off screen) as they come on it
+    near = """() => [...document.querySelectorAll('.js-plotly-plot')].map(el =>
+        el.getBoundingClientRect().top < innerHeight ? 'near' : 'far')"""
+    page.wait_for_function(f"({backgrounds})().every((bg, i) => ({near})()[i] === 'far' || bg === '#171614')",
+                           timeout=10000)
+    page.wait_for_timeout(1000)
+    far = [bg for bg, where in zip(page.evaluate(backgrounds), page.evaluate(near)) if where == "far"]
+    assert far and set(far) == {"#FFFFFF"}, far
+    for i in range(len(page.evaluate(backgrounds))):
+        page.evaluate(f"document.querySelectorAll('.js-plotly-plot')[{i}].scrollIntoView()")
+        page.wait_for_timeout(100)
     page.wait_for_function(f"new Set(({backgrounds})()).size === 1 && ({backgrounds})()[0] === '#171614'",
                            timeout=10000)
 
@@ -357,6 +368,41 @@ def test_a_live_page_stops_refreshing_while_its_tab_is_hidden(server, browser):
         page.wait_for_timeout(6000)
         hidden = sum(t >= start for t in frames)
         assert visible >= 2 and hidden == 0, (visible, hidden)
+    finally:
+        rf.write_status(live, state="finished")
+
+
+def test_a_live_monitor_sends_its_verdict_every_10_s_not_with_each_estimate(server, browser):
+    """The estimate's fragment refreshes every 2 s with the run's status line; the verdict's every 10 s
+    (VERDICT_REFRESH_S): its dozen elements are not sent again with each estimate."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from wgan_watch.runs import runfiles as rf
+
+    url, runs = server
+    live = runs / "digits-wgan"
+    rf.write_status(live, state="running", pid=os.getpid())  # alive: this process
+    page = open_page(browser, url + "/monitor?run=digits-wgan")
+    sent = []  # (time, "status" | "verdict") of each element received
+
+    def received(payload) -> None:
+        msg = ForwardMsg()
+        msg.ParseFromString(payload)
+        element = msg.delta.new_element
+        if element.WhichOneof("type") == "markdown" and "` at step " in element.markdown.body:
+            sent.append((time.time(), "status"))
+        elif element.WhichOneof("type") == "alert" and "Should I stop?" in element.alert.body:
+            sent.append((time.time(), "verdict"))
+
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda p: received(p) if isinstance(p, bytes) else None))
+    try:
+        page.reload()
+        page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=60000)
+        page.wait_for_timeout(3000)
+        start = time.time()
+        page.wait_for_timeout(12000)
+        counts = {k: sum(t >= start and kind == k for t, kind in sent) for k in ("status", "verdict")}
+        assert counts["status"] >= 4 and 1 <= counts["verdict"] <= 2, counts
+        assert "Should I stop?" in page.inner_text("body")
     finally:
         rf.write_status(live, state="finished")
 
