@@ -162,10 +162,18 @@ function followWidth(el) {
   el.wganWatchResize.observe(el);
 }
 
-// One observer per chart, made after its first drawing: whether any of the chart is on screen. A live page's
-// refresh does not redraw a chart the user cannot see (the Monitor's lower charts, a tab not shown): its newest
-// figure is drawn as it comes on screen, where until then the figure before it shows. (Streamlit's page scrolls
-// inside an element, which clips what is below it, so a margin given to the observer would not reach there.)
+// One observer per chart, made after its first drawing: whether the chart is on or within 300 px of the screen. A
+// new figure for a chart further away (a live refresh of the Monitor's lower charts, an option changed while
+// scrolled down) is not drawn until the chart comes that near: only the newest is kept. The margin is given to
+// the element the page scrolls in (Streamlit's page scrolls inside one, which clips what is below it); inside
+// another scrolling element (a container of fixed height) the chart counts as near when it is in view there.
+function scroller(el) {
+  for (let p = el.parentElement; p; p = p.parentElement) {
+    if (["auto", "scroll"].includes(getComputedStyle(p).overflowY)) return p;
+  }
+  return null;
+}
+
 function followSight(el) {
   if (el.wganWatchSight) return;
   el.wganWatchNear = true;
@@ -173,7 +181,7 @@ function followSight(el) {
     el.wganWatchNear = entries[entries.length - 1].isIntersecting;
     const pending = el.wganWatchPending;
     if (el.wganWatchNear && pending) { el.wganWatchPending = null; pending(); }
-  });
+  }, { root: scroller(el), rootMargin: "300px 0px" });
   el.wganWatchSight.observe(el);
 }
 
@@ -194,7 +202,7 @@ export default function ({ parentElement, data }) {
       if (!el.isConnected) return;
       if (el.wganWatchMessage) { el.textContent = ""; el.wganWatchMessage = false; }
       return Promise.resolve(Plotly.react(el, figure.data, figure.layout, CONFIG)).then(
-        () => { followWidth(el); followSight(el); },
+        () => { if (el.isConnected) { followWidth(el); followSight(el); } },  // (not on a chart gone meanwhile)
         (error) => say(el, `This chart could not be drawn: ${error.message}.`));
     }, (error) => {
       say(el, `The chart library did not load (${error.message}): reload the page; if it stays, reinstall WGAN ` +
@@ -202,7 +210,7 @@ export default function ({ parentElement, data }) {
     });
   };
   if (el.wganWatchSight && !el.wganWatchNear) {
-    el.wganWatchPending = draw;  // the newest figure only, drawn when the chart comes on screen
+    el.wganWatchPending = draw;  // the newest figure only, drawn when the chart comes near the screen
   } else {
     el.wganWatchPending = null;
     draw();

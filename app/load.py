@@ -40,7 +40,7 @@ def _part(path: str, size: int, mtime_ns: int, columns: tuple[str, ...]) -> Opti
     try:
         return rf.read_part(path, columns)
     except Exception:
-        return None  # reported by _table
+        return None  # reported by _GrowingTable._read
 
 
 class _GrowingTable:
@@ -257,7 +257,7 @@ def figure(builder: str, key: tuple, frames: dict, columns, **options):
 
     Smoothing and downsampling a million points per series is the page's main cost; a
     refresh that finds no new part reuses the figure. `key` must change with the frames
-    (run_key of each run)."""
+    (run_tables' key of each run)."""
     # `overlay` (evaluation tables) changes with `key` already: leave it out of the hashed part
     options_key = repr((list(columns), sorted((k, v) for k, v in options.items() if k != "overlay")))
     return _figure(builder, key, options_key, frames, list(columns), options)

@@ -100,8 +100,9 @@ VERDICT_ICONS = {"improving": ":material/trending_down:", "plateaued": ":materia
                  "diverged": ":material/error:", "too early": ":material/hourglass_empty:"}
 
 
-def advice_card(run_dir: Path) -> None:
-    """The stop advisor's verdict in plain words, the numbers behind it, and its warnings."""
+def advice_card(run_dir: Path, name: Optional[str] = None) -> None:
+    """The stop advisor's verdict in plain words, the numbers behind it, and its warnings; `name`: the run's, said
+    in the question (for a page showing several runs)."""
     from wgan_watch.advice import PAUSE_NOTE
 
     from . import load
@@ -110,7 +111,7 @@ def advice_card(run_dir: Path) -> None:
     stop = adv.verdict in ("plateaued", "converged") and not adv.numbers.get(PAUSE_NOTE)
     box = st.error if adv.verdict in ("diverged", "getting worse") else (
         st.warning if adv.verdict == "unstable" else st.success if stop else st.info)
-    box(f"**Should I stop?** {adv.headline}", icon=VERDICT_ICONS.get(adv.verdict))
+    box(f"**Should I stop{f' {name}' if name else ''}?** {adv.headline}", icon=VERDICT_ICONS.get(adv.verdict))
     for w in adv.warnings:
         st.warning(w, icon=":material/warning:")
     c = st.columns(4)

@@ -130,15 +130,16 @@ def test_first_load_sends_the_estimate_before_the_picker_and_options(runs, monke
     assert "Drawing the other charts…" in [c.value for c in at.caption]
 
 
-def test_the_picker_is_drawn_when_the_estimate_fails(runs, monkeypatch):
+@pytest.mark.parametrize("part", ["figure", "advice"])  # the estimate's chart, the verdict (a fragment of its own)
+def test_the_picker_is_drawn_when_the_estimate_or_the_verdict_fails(runs, monkeypatch, part):
     from wgan_watch.app import load
 
     write_fixture_run(runs, "toy", n=1000)
 
     def broken(*args, **kwargs):
-        raise ValueError("a figure that cannot be built")
+        raise ValueError(f"a {part} that cannot be made")
 
-    monkeypatch.setattr(load, "figure", broken)
+    monkeypatch.setattr(load, part, broken)
     at = AppTest.from_file(MAIN, default_timeout=60)
     at.query_params["run"] = "toy"
     at.switch_page("views/monitor.py").run()

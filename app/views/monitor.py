@@ -72,7 +72,7 @@ smooth = dict(method=method, weight=weight)
 
 def tables(say: bool = False):
     """(metrics by run, evaluations by run, cache key) for the chosen runs; `say`: show their read problems (once
-    on the page: under the estimate)."""
+    on the page: in the estimate's part, above its chart)."""
     frames, eval_frames, keys = {}, {}, []
     for name, d in run_dirs.items():
         if not d.exists():
@@ -103,6 +103,8 @@ def estimate() -> None:
         msg = f" — {status['message']}" if status.get("message") else ""
         st.markdown(f"**{head}**: `{status['effective_state']}` at step {status.get('step', 0)} on "
                     f"`{status.get('device', '?')}`{msg}")
+    if live and not any(load.is_live(d) for d in run_dirs.values() if d.exists()):
+        st.rerun()  # the run just ended (with or without metrics): redraw once with live refresh off
     if not frames:
         if status.get("effective_state") == "failed":  # it never got as far as a metric: say why it stopped
             st.error(f"The run failed before it wrote any metrics: {status.get('message') or 'it left no message'}. "
@@ -121,14 +123,12 @@ def estimate() -> None:
         draw("line_figure", frames, keys, ["w_estimate"], "chart_w", log_y=log_y, y_title="W estimate", **smooth,
              overlay=eval_frames, overlay_column="w_heldout",
              title="Critic's Wasserstein estimate E[D(x)] − E[D(G(z))] (falls as samples improve); ◇ on held-out data")
-    if live and not any(load.is_live(d) for d in run_dirs.values() if d.exists()):
-        st.rerun()  # the run just ended: redraw once with live refresh off
 
 
 @st.fragment(run_every=refresh_every(VERDICT_REFRESH_S, active))
 def verdict() -> None:
     if run_dirs[head].exists() and len(load.metrics(run_dirs[head])[0]):
-        advice_card(run_dirs[head])
+        advice_card(run_dirs[head], name=head if len(chosen) > 1 else None)  # (above the line naming the run)
 
 
 @st.fragment(run_every=refresh_every(VERDICT_REFRESH_S, active))
@@ -158,12 +158,12 @@ def controls() -> None:
 card = st.container()
 try:
     estimate()
-except Exception:  # the estimate could not be drawn: the user can still pick another run
-    controls()
+    with card:
+        verdict()
+    quality()
+except Exception:  # a part could not be drawn (an error in a fragment stops the page): the user can still pick
+    controls()     # another run
     raise
-with card:
-    verdict()
-quality()
 has_chart = any(d.exists() and len(load.metrics(d)[0]) for d in run_dirs.values())
 first_load = has_chart and not drawn  # the rest, the picker and the options too, once the estimate is drawn
 if not first_load:
