@@ -90,6 +90,11 @@ def tables(say: bool = False):
     return frames, eval_frames, tuple(keys)
 
 
+def head_status() -> dict:
+    """The first picked run's status.json with its effective state ({} once the run is deleted)."""
+    return load.status(run_dirs[head]) if run_dirs[head].exists() else {}
+
+
 def draw(builder: str, source: dict, keys: tuple, columns: list, chart_key: str, where=None, **options) -> None:
     basic_chart(load.figure(builder, keys, source, columns, x=x, colors=colors, **options), key=chart_key,
                 where=where, theme="streamlit", shared=True)
@@ -98,7 +103,7 @@ def draw(builder: str, source: dict, keys: tuple, columns: list, chart_key: str,
 @st.fragment(run_every=refresh_every(LIVE_REFRESH_S, active))
 def estimate() -> None:
     frames, eval_frames, keys = tables(say=True)
-    status = load.status(run_dirs[head]) if run_dirs[head].exists() else {}
+    status = head_status()
     if status:
         msg = f" — {status['message']}" if status.get("message") else ""
         st.markdown(f"**{head}**: `{status['effective_state']}` at step {status.get('step', 0)} on "
@@ -136,7 +141,7 @@ def quality() -> None:
     frames, eval_frames, keys = tables()
     if not frames:
         return
-    status = load.status(run_dirs[head]) if run_dirs[head].exists() else {}
+    status = head_status()
     if status.get("quality_unavailable"):  # said where the chart would have been, with what to install or pass
         st.warning(status["quality_unavailable"], icon=":material/visibility_off:")
     present = [c for c in ("w1_exact", "fid", "kid", "inception_score") if any(
