@@ -8,11 +8,19 @@ import sys
 from pathlib import Path
 
 LIVE_REFRESH_S = 2.0  # how often a page showing a live run re-reads its files (the estimate, the Runs table)
-VERDICT_REFRESH_S = 10.0  # the Monitor's verdict and quality measure: they move with evaluations and windows of
-# steps, and their dozen elements cost the server and each viewer's browser at every refresh they are sent in
-DETAIL_REFRESH_S = 20.0  # the Monitor page's other charts and samples, and the Compare page: each redraw of a changed
-# chart costs the browser a Plotly plot from scratch, and a page open beside a trainer on a small machine slows it:
-# Monitor open cost the trainer 31% of its steps/s at 10 s, 12% at 30 s (python -m bench.observer)
+DETAIL_REFRESH_S = 20.0  # the Compare and Study pages: each redraw of a changed chart costs the browser a Plotly
+# plot from scratch, and a page open beside a trainer on a small machine slows it: Monitor open cost the trainer 31% of
+# its steps/s at 10 s, 12% at 30 s (python -m bench.observer)
+
+# The Monitor's slower parts, each on a timer of its own. The page's timers all start with its first run, and
+# Streamlit runs one session's fragments one after another, so a part due at the estimate's moment delays the
+# estimate: with 10 s and 20 s, every fifth estimate waited behind three other parts (python -m bench.viewers).
+# Half-second offsets keep each off the estimate's 2-s beat three times in four and off each other.
+VERDICT_REFRESH_S = 9.5  # the verdict: it moves with evaluations and windows of steps; its dozen elements cost
+# the server and each viewer's browser at every refresh they are sent in
+QUALITY_REFRESH_S = 10.5  # the quality measure's charts: they move with evaluations
+MONITOR_DETAIL_REFRESH_S = 22.5  # the Monitor's other charts (losses, constraint, throughput, modes), below the screen
+SAMPLES_REFRESH_S = 24.5  # the Monitor's samples
 
 
 def runs_dir() -> Path:

@@ -2,10 +2,10 @@
 
 What a user waits for comes first: the critic's estimate, then the advisor's verdict and the
 quality measure; the rest is sent once the browser has drawn the estimate (python -m bench.browser).
-Live parts refresh as fragments: the estimate every LIVE_REFRESH_S, the verdict and the quality measure every
-VERDICT_REFRESH_S (they move with evaluations and windows of steps; sent at every 2-s refresh, their dozen
-elements cost the server and each viewer's browser each time), the other charts and the samples every DETAIL_REFRESH_S,
-nothing while the tab is hidden or when the runs have ended.
+Live parts refresh as fragments, each on its own timer (app/settings.py): the estimate every LIVE_REFRESH_S, the
+verdict and the quality measure about every 10 s (they move with evaluations and windows of steps; sent at every 2-s
+refresh, their dozen elements cost the server and each viewer's browser each time), the other charts and the samples
+about every 20 s, nothing while the tab is hidden or when the runs have ended.
 """
 
 import io
@@ -15,7 +15,8 @@ import streamlit as st
 
 from wgan_watch.app import charts, load
 from wgan_watch.app.basic_chart import basic_chart
-from wgan_watch.app.settings import DETAIL_REFRESH_S, LIVE_REFRESH_S, VERDICT_REFRESH_S
+from wgan_watch.app.settings import (LIVE_REFRESH_S, MONITOR_DETAIL_REFRESH_S, QUALITY_REFRESH_S, SAMPLES_REFRESH_S,
+                                    VERDICT_REFRESH_S)
 from wgan_watch.app.visibility import mount_reporter, page_state, refresh_every
 from wgan_watch.app.widgets import (advice_card, available_runs, lazy_expander, no_runs_message, pick_runs,
                                    runs_to_show, show_problems)
@@ -136,7 +137,7 @@ def verdict() -> None:
         advice_card(run_dirs[head], name=head if len(chosen) > 1 else None)  # (above the line naming the run)
 
 
-@st.fragment(run_every=refresh_every(VERDICT_REFRESH_S, active))
+@st.fragment(run_every=refresh_every(QUALITY_REFRESH_S, active))
 def quality() -> None:
     frames, eval_frames, keys = tables()
     if not frames:
@@ -179,7 +180,7 @@ if first_load:
     st.stop()
 
 
-@st.fragment(run_every=refresh_every(DETAIL_REFRESH_S, active))
+@st.fragment(run_every=refresh_every(MONITOR_DETAIL_REFRESH_S, active))
 def details() -> None:
     frames, eval_frames, keys = tables()
     if not frames:
@@ -203,7 +204,7 @@ def details() -> None:
 details()
 
 
-@st.fragment(run_every=refresh_every(DETAIL_REFRESH_S, active))
+@st.fragment(run_every=refresh_every(SAMPLES_REFRESH_S, active))
 def samples() -> None:
     d = run_dirs[head]
     st.subheader(f"Samples — {head}")
