@@ -12,7 +12,8 @@ shares the machine's cores with the server, as it would on a laptop that both tr
 Where the delay goes, from each page's websocket frames (decoded here after the window): when the new point's
 chart reached the page's renderer; how long after the page's refresh request it came (the server's work, plus
 any wait for a busy renderer); and how far apart a page's refresh requests are (its fragment's timer runs in
-the page, so a page short of CPU asks late). --nice-browsers N sets every Chromium thread to niceness N, so
+the page, so a page short of CPU asks late); and how many refresh requests got no chart before the next (those that
+came with a request for another part of the page apart: see unanswered()). --nice-browsers N sets every Chromium thread to niceness N, so
 the server's work is not kept waiting by the pages' drawing, as with viewers on machines of their own.
 """
 
@@ -183,17 +184,37 @@ def delays(written: list, seen: list) -> list[float]:
     return out
 
 
-def delay_parts(counters: dict, timed: list, start: float, end: float) -> tuple[list, list, list]:
+def unanswered(asked: list[float], charts: list[float], others: list[float], start: float, end: float,
+               near_s: float = 0.1) -> tuple[int, int, int, int]:
+    """Of a page's estimate requests within [start, end] (each but the last, CDP's clock): how many, how many no
+    estimate chart followed before the next one, how many came within `near_s` of a request for another part of
+    the page, and how many of those went unanswered. With a part every second, every answer carries a new chart.
+    Streamlit answers two near requests of one session in one script run or in two; in the second case, the first
+    run's output is dropped if the second request comes after it ended but before the server's event loop sent it
+    (AppSession ignores the events of a ScriptRunner it has replaced): the page then waits a whole refresh more."""
+    asked = [t for t in asked if start <= t <= end]
+    lost = near = near_lost = 0
+    for a, b in zip(asked, asked[1:]):
+        got = any(a < c < b for c in charts)
+        close = any(abs(o - a) < near_s for o in others)
+        lost, near, near_lost = lost + (not got), near + close, near_lost + (close and not got)
+    return max(0, len(asked) - 1), lost, near, near_lost
+
+
+def delay_parts(counters: dict, timed: list, start: float, end: float) -> tuple[list, list, list, tuple]:
     """Where a page's delay went, from its websocket frames (Browser.page's counters): for each timed part, the
     seconds until its chart reached the renderer; for each estimate chart received in [start, end] (CDP's clock),
-    the seconds since the page asked for it; and the seconds between the page's requests. What the page asked
-    for and got after `end` (while this process decodes, on the same cores) is left out."""
-    asked = most_frequent(rerun_requests(counters["sent"]))
+    the seconds since the page asked for it; the seconds between the page's requests; and unanswered()'s counts.
+    What the page asked for and got after `end` (while this process decodes, on the same cores) is left out."""
+    requests = rerun_requests(counters["sent"])
+    asked = most_frequent(requests)
+    others = sorted(t for times in requests.values() if times is not asked for t in times)
     received = estimate_received(counters["frames"], W, asked)
     reloads = counters["sockets"][1:]
     waits = [wait for _, _, wait, ts in received
              if wait is not None and start <= ts <= end and not spans(ts - wait, ts, reloads)]
-    return delays(timed, received), waits, refresh_gaps(asked, start, end, reloads)
+    answers = unanswered(asked, [ts for *_, ts in received], others, start, end)
+    return delays(timed, received), waits, refresh_gaps(asked, start, end, reloads), answers
 
 
 def median_max(values: list) -> tuple[float, float]:
@@ -247,12 +268,13 @@ def watch(browser: Browser, url: str, run: Path, server_pid: int, viewers: int, 
                     time.sleep(0.25)  # (not at once: a page that crashed fails every wait at once)
         stop.set()
         feeder.join()
-        all_delays, at_renderer, turnaround, gaps = [], [], [], []
+        all_delays, at_renderer, turnaround, gaps, answers = [], [], [], [], np.zeros(4, dtype=int)
         for i, p in enumerate(pages):
             shown = delays(timed, seen_parts(p.page))
             all_delays += shown
             parts = delay_parts(p.counters, timed, window_start, window_end)
             at_renderer, turnaround, gaps = at_renderer + parts[0], turnaround + parts[1], gaps + parts[2]
+            answers += parts[3]
             if len(shown) < len(timed):  # say what a page that fell behind shows (to stderr: the table stays clean)
                 with contextlib.suppress(PlaywrightError):
                     text = p.page.evaluate("document.body.innerText.slice(0, 300)").replace("\n", " | ")
@@ -264,7 +286,8 @@ def watch(browser: Browser, url: str, run: Path, server_pid: int, viewers: int, 
     return {"viewers": viewers, "cpu_ms_per_s": (cpu1 - cpu0) / (t1 - t0) * 1000, "hidden": hidden,
             "browser_cores": (b1 - b0) / (t1 - t0),
             "delay": median_max(all_delays), "missed": missed, "parts": len(timed),
-            "received": median_max(at_renderer), "turnaround": median_max(turnaround), "gaps": median_max(gaps)}
+            "received": median_max(at_renderer), "turnaround": median_max(turnaround), "gaps": median_max(gaps),
+            "answers": answers.tolist()}
 
 
 def main() -> None:
@@ -297,14 +320,15 @@ def main() -> None:
     print("| viewers | server CPU (ms per s) | per viewer (ms per s) | browser CPU (cores) | new point on screen: "
           "median / max (s) | chart at the renderer: median / max (s) | refresh request to chart at the renderer: "
           "median / max (s) | between a page's refresh requests: median / max (s) | "
-          "parts missed | hidden pages |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "refreshes unanswered | refreshes near another part's: all / unanswered | parts missed | hidden pages |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         per = (r["cpu_ms_per_s"] - r["idle"]) / r["viewers"]
         print(f"| {r['viewers']} | {r['cpu_ms_per_s']:.0f} (idle {r['idle']:.0f}) | {per:.1f} | "
               f"{r['browser_cores']:.2f} | "
               f"{r['delay'][0]:.2f} / {r['delay'][1]:.2f} | {r['received'][0]:.2f} / {r['received'][1]:.2f} | "
               f"{r['turnaround'][0]:.2f} / {r['turnaround'][1]:.2f} | {r['gaps'][0]:.2f} / {r['gaps'][1]:.2f} | "
+              f"{r['answers'][1]} of {r['answers'][0]} | {r['answers'][2]} / {r['answers'][3]} | "
               f"{r['missed']} of {r['viewers'] * r['parts']} | {r['hidden']} |")
 
 

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from bench.viewers import W, delays, estimate_received, most_frequent, refresh_gaps, rerun_requests
+from bench.viewers import W, delays, estimate_received, most_frequent, refresh_gaps, rerun_requests, unanswered
 from wgan_watch.app.basic_chart import CHART_COMPONENT
 
 
@@ -61,3 +61,13 @@ def test_a_chart_with_no_request_before_it_has_no_wait_and_gaps_follow_the_most_
     assert np.allclose(refresh_gaps(live, start=now + 1, end=now + 10), [2.5, 2.0])
     assert np.allclose(refresh_gaps(live, start=now - 1, end=now + 5), [2.0, 2.5])  # the window's end holds
     assert np.allclose(refresh_gaps(live, start=now - 1, end=now + 10, breaks=[now + 3]), [2.0, 2.0])  # a reload
+
+
+def test_a_refresh_with_no_chart_before_the_next_is_unanswered_and_counted_apart_when_it_came_with_another_part():
+    asked = [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]
+    charts = [0.1, 2.1, 6.2, 9.9]  # none after 4.0: it went unanswered; 8.0's came late, just before 10.0
+    others = [4.03, 8.5]  # the verdict asked for 30 ms after the estimate at 4.0
+    assert unanswered(asked, charts, others, start=-1, end=11) == (5, 1, 1, 1)
+    assert unanswered(asked, charts, [1.0], start=-1, end=11) == (5, 1, 0, 0)
+    assert unanswered(asked, charts, others, start=5, end=11) == (2, 0, 0, 0)  # only requests in the window
+    assert unanswered([], charts, others, start=0, end=1) == (0, 0, 0, 0)
