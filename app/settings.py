@@ -12,10 +12,12 @@ DETAIL_REFRESH_S = 20.0  # the Compare and Study pages: each redraw of a changed
 # plot from scratch, and a page open beside a trainer on a small machine slows it: Monitor open cost the trainer 31% of
 # its steps/s at 10 s, 12% at 30 s (python -m bench.observer)
 
-# The Monitor's slower parts, each on a timer of its own. The page's timers all start with its first run, and
-# Streamlit runs one session's fragments one after another, so a part due at the estimate's moment delays the
-# estimate: with 10 s and 20 s, every fifth estimate waited behind three other parts (python -m bench.viewers).
-# Half-second offsets keep each off the estimate's 2-s beat three times in four and off each other.
+# The Monitor's slower parts, each on a timer of its own. The page's timers all start with its first run, and when
+# two of them ask at once Streamlit (1.67) can drop one answer: it runs the second request in a new ScriptRunner if
+# the first run has just ended, and ignores the old runner's events still unsent, that run's output among them (seen
+# in a server log under 16 viewers: the estimate's chart, so the page waited a refresh more; bench/README).
+# Half-second offsets keep each off the estimate's 2-s beat three times in four and off each other: half as many
+# refreshes come with another part's (python -m bench.viewers counts them and the ones left unanswered).
 VERDICT_REFRESH_S = 9.5  # the verdict: it moves with evaluations and windows of steps; its dozen elements cost
 # the server and each viewer's browser at every refresh they are sent in
 QUALITY_REFRESH_S = 10.5  # the quality measure's charts: they move with evaluations
