@@ -23,6 +23,8 @@ VERDICT_REFRESH_S = 9.5  # the verdict: it moves with evaluations and windows of
 QUALITY_REFRESH_S = 10.5  # the quality measure's charts: they move with evaluations
 MONITOR_DETAIL_REFRESH_S = 22.5  # the Monitor's other charts (losses, constraint, throughput, modes), below the screen
 SAMPLES_REFRESH_S = 24.5  # the Monitor's samples
+HOLD_RUNNER_S = 0.2  # how long the estimate's refresh holds its run open after its output is sent: a request that
+# comes meanwhile is queued in the same ScriptRunner, so Streamlit has no runner to replace and no output to drop
 
 
 def runs_dir() -> Path:

@@ -10,13 +10,14 @@ about every 20 s, nothing while the tab is hidden or when the runs have ended.
 
 import io
 import json
+import time
 
 import streamlit as st
 
 from wgan_watch.app import charts, load
 from wgan_watch.app.basic_chart import basic_chart
-from wgan_watch.app.settings import (LIVE_REFRESH_S, MONITOR_DETAIL_REFRESH_S, QUALITY_REFRESH_S, SAMPLES_REFRESH_S,
-                                    VERDICT_REFRESH_S)
+from wgan_watch.app.settings import (HOLD_RUNNER_S, LIVE_REFRESH_S, MONITOR_DETAIL_REFRESH_S, QUALITY_REFRESH_S,
+                                    SAMPLES_REFRESH_S, VERDICT_REFRESH_S)
 from wgan_watch.app.visibility import mount_reporter, page_state, refresh_every
 from wgan_watch.app.widgets import (advice_card, available_runs, lazy_expander, no_runs_message, pick_runs,
                                    runs_to_show, show_problems)
@@ -103,6 +104,12 @@ def draw(builder: str, source: dict, keys: tuple, columns: list, chart_key: str,
 
 @st.fragment(run_every=refresh_every(LIVE_REFRESH_S, active))
 def estimate() -> None:
+    estimate_parts()
+    if refreshing:  # a timer's refresh (a full run goes straight on to the other parts): its output is on its way
+        time.sleep(HOLD_RUNNER_S)  # while the run holds on, a request that comes with it joins it (app/settings.py)
+
+
+def estimate_parts() -> None:
     frames, eval_frames, keys = tables(say=True)
     status = head_status()
     if status:
@@ -161,6 +168,7 @@ def controls() -> None:
 
 
 # the verdict above the estimate, sent after it: the chart is what the eye waits for
+refreshing = False
 card = st.container()
 try:
     estimate()
@@ -170,6 +178,7 @@ try:
 except Exception:  # a part could not be drawn (an error in a fragment stops the page): the user can still pick
     controls()     # another run
     raise
+refreshing = True  # what the fragments see when their timers rerun them
 has_chart = any(d.exists() and len(load.metrics(d)[0]) for d in run_dirs.values())
 first_load = has_chart and not drawn  # the rest, the picker and the options too, once the estimate is drawn
 if not first_load:
