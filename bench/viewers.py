@@ -12,9 +12,10 @@ shares the machine's cores with the server, as it would on a laptop that both tr
 Where the delay goes, from each page's websocket frames (decoded here after the window): when the new point's
 chart reached the page's renderer; how long after the page's refresh request it came (the server's work, plus
 any wait for a busy renderer); and how far apart a page's refresh requests are (its fragment's timer runs in
-the page, so a page short of CPU asks late); and how many refresh requests got no chart before the next (those that
-came with a request for another part of the page apart: see unanswered()). --nice-browsers N sets every Chromium thread to niceness N, so
-the server's work is not kept waiting by the pages' drawing, as with viewers on machines of their own.
+the page, so a page short of CPU asks late); and how many refresh requests got no chart before the next, and
+how many of those came with a request for another part of the page (unanswered()). --nice-browsers N sets every
+Chromium thread to niceness N, so the server's work is not kept waiting by the pages' drawing, as with viewers on
+machines of their own.
 """
 
 from __future__ import annotations
