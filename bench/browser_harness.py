@@ -119,6 +119,11 @@ class LivePage:
 
 
 class Browser:
+    def __init__(self, link_mbit: float | None = None):
+        """`link_mbit`: every page's traffic over an emulated link of that many Mbit/s each way and 40 ms
+        (Chromium's network emulation), as for a viewer on another machine; None: as fast as the machine."""
+        self.link_mbit = link_mbit
+
     def __enter__(self) -> "Browser":
         from playwright.sync_api import sync_playwright
 
@@ -143,6 +148,10 @@ class Browser:
         counters = {"http": 0, "ws": 0, "frames": [], "sent": [], "sockets": []}
         cdp = ctx.new_cdp_session(page)
         cdp.send("Network.enable")
+        if self.link_mbit:
+            rate = self.link_mbit * 1e6 / 8  # bytes per second
+            cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 40,
+                                                          "downloadThroughput": rate, "uploadThroughput": rate})
         cdp.on("Network.loadingFinished", lambda e: counters.__setitem__("http", counters["http"] + e["encodedDataLength"]))
 
         def frame_received(e: dict) -> None:

@@ -1,13 +1,14 @@
 """The other pages at scale, in Chromium: Compare with a trio over four seeds, the Study page on a 72-run study,
 the Latent lab's run list with 1,000 runs.
 
-    python -m bench.pages [--repeat 5] [--only compare study lab]
+    python -m bench.pages [--repeat 5] [--only compare study lab] [--link-mbit 10]
 
 Runs written from the contract (tests/fixtures.py: 2,000 metric rows and 20 evaluations each; the lab's
 runs each hold the same small ONNX generator, exported once through Recorder.generator and hard-linked).
 Each page in its own server, first visit (cold) then --repeat visits in fresh browser contexts (warm
 server), each reloaded once in its context (the browser's cache warm); seconds from navigation to every chart
 drawn (Compare, Study: every chart of the tab a link opens, the first) or to the generated image (the lab).
+With --link-mbit, the browser reaches the server over an emulated link (that many Mbit/s, 40 ms).
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--only", choices=("compare", "study", "lab"), nargs="+", help="these pages only")
+    ap.add_argument("--link-mbit", type=float, help="an emulated link to the server: Mbit/s each way, 40 ms")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-pages-"))
     cases = {"Compare, a trio over 4 seeds (12 runs)": (compare_runs, False),
@@ -96,7 +98,7 @@ def main() -> None:
     if args.only:
         cases = {k: v for k, v in cases.items() if v[0].__name__.split("_")[0] in args.only}
     results = {}
-    with Browser() as browser:
+    with Browser(args.link_mbit) as browser:
         for name, (make, image) in cases.items():
             root = tmp / make.__name__
             root.mkdir()
@@ -108,7 +110,8 @@ def main() -> None:
             results[name] = (cold, [w[0] for w in warm], [w[1] for w in warm])
     print(f"Pages at scale, Debian chromium headless, {platform.machine()}, {os.cpu_count()} cores; seconds from "
           f"navigation to every chart drawn (Compare, Study: the first tab's; the lab: its image); warm: median of "
-          f"{args.repeat} fresh contexts")
+          f"{args.repeat} fresh contexts" + (f"; over an emulated {args.link_mbit:g} Mbit/s, 40 ms link" if args.link_mbit
+                                                else ""))
     print("| page | cold: first visit after start (s) | warm server (s) | warm server and browser cache (s) |")
     print("|---|---|---|---|")
     for name, (cold, warm, cached) in results.items():
