@@ -14,7 +14,8 @@ if importlib.util.find_spec("wgan_watch") is None:
              "in the clone (README, first command), then start the dashboard again.")
     st.stop()
 
-from wgan_watch.app.favicon import favicon  # noqa: E402  (after the check above: it needs the package)
+from wgan_watch.app.collector import freeze_imports  # noqa: E402  (after the check above: it needs the package)
+from wgan_watch.app.favicon import favicon  # noqa: E402
 
 # the tab's icon is drawn here: a Material icon would be fetched from fonts.gstatic.com on every page load
 st.set_page_config(page_title="WGAN Watch", page_icon=favicon(), layout="wide")
@@ -26,3 +27,4 @@ page = st.navigation([
     st.Page("views/latent.py", title="Latent lab", icon=":material/tune:"),
 ])
 page.run()
+freeze_imports()  # the full collections walk only what the sessions made (app/collector.py)
