@@ -1,3 +1,4 @@
+import gc
 import os
 import sys
 from pathlib import Path
@@ -15,6 +16,14 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 os.environ.setdefault("WGAN_WATCH_INCEPTION_URL", "file:///nonexistent/weights-inception-2015-12-05-6726825d.pth")
 # one digit classifier (FID features) for the whole session, trained on first use
 os.environ.setdefault("WGAN_WATCH_CACHE", str(Path(os.environ.get("TMPDIR", "/tmp")) / "wgan-watch-test-cache"))
+
+
+@pytest.fixture(autouse=True)
+def _unfrozen():
+    """The dashboard freezes the garbage collector's view of what is alive after a page's run (app/collector.py):
+    right for its server, not for this process, where each test's objects must be collectable after it."""
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture

@@ -15,8 +15,7 @@ from wgan_watch.app import collector
 def unfrozen(monkeypatch):
     gc.unfreeze()
     monkeypatch.setattr(collector, "_modules_at_freeze", 0)
-    yield
-    gc.unfreeze()  # (the rest of the suite's collections walk everything, as before)
+    yield  # (conftest unfreezes after every test)
 
 
 def test_objects_alive_are_frozen_once_per_new_import(unfrozen, tmp_path, monkeypatch):
