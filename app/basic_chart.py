@@ -48,45 +48,56 @@ BASIC_TRACES = frozenset({"scatter", "bar", "pie"})
 
 _JS = """
 // The bundle once per page, shared by every chart on it; a failed load is tried again by the next chart.
-// Streamlit serves it with no max-age or validator, so the browser's HTTP cache would fetch its 400 KB again on
-// every page load. Its address names a hash of its content, so the copy kept in the browser's Cache Storage
-// under that address is this very file, and the page runs that copy instead. Cache Storage exists on localhost
-// and https only: elsewhere, or if it fails, the page loads the address itself.
+// Streamlit serves it with no max-age or validator, so the browser's HTTP cache would fetch it again (about
+// 400 KB compressed) on every page load. Its address names a hash of its content, so the copy kept in the
+// browser's Cache Storage under that address is this very file, and the page runs that copy instead. Cache
+// Storage exists on localhost and https only: elsewhere, or if it fails, the page loads the address itself.
 const STORE = "wgan-watch-plotly";
+const within = (promise, ms) =>  // (a broken store can leave a call unanswered)
+  Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error("no answer")), ms))]);
+// The kept copy as a blob URL (fetched and kept first if there is none yet), or null.
 async function kept(src) {
-  if (!window.caches) return null;
   try {
-    const store = await caches.open(STORE);
-    let response = await store.match(src);
+    const store = await within(caches.open(STORE), 2000);  // (throws where there is no Cache Storage)
+    let response = await within(store.match(src), 2000);
     if (!response) {
       response = await fetch(src);
-      if (!response.ok) return null;  // (the script's own load then reports what is wrong)
-      for (const old of await store.keys()) await store.delete(old);  // an older bundle's copy
-      await store.put(src, response.clone());
+      if (!response.ok) return null;  // (the script's own load then says what is wrong)
+      try {
+        const path = new URL(src, document.baseURI).pathname;
+        for (const old of await store.keys()) {  // an older bundle's copy (not another dashboard's)
+          if (new URL(old.url).pathname === path) await store.delete(old);
+        }
+        await store.put(src, response.clone());
+      } catch (error) {}  // not kept: this load still runs what it fetched
     }
     return URL.createObjectURL(await response.blob());
   } catch (error) {
     return null;
   }
 }
+function run(url) {  // a script element: resolves once it has run, rejects if it did not load
+  return new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = url;
+    script.onload = resolve;
+    script.onerror = () => { script.remove(); reject(new Error(`${url} did not load`)); };
+    document.head.appendChild(script);
+  });
+}
 function plotly(src) {
   if (!window.__wganWatchPlotly) {
-    window.__wganWatchPlotly = kept(src).then((copy) => new Promise((resolve, reject) => {
-      const script = document.createElement("script");
-      script.src = copy || src;
-      const fail = (why) => {
-        window.__wganWatchPlotly = null;
-        script.remove();
-        if (copy) caches.delete(STORE);  // a bad copy is not run again
-        reject(new Error(why));
-      };
-      script.onload = () => {
-        if (copy) URL.revokeObjectURL(copy);
-        window.Plotly ? resolve(window.Plotly) : fail(`${src} is not plotly.js`);
-      };
-      script.onerror = () => fail(`${src} did not load`);
-      document.head.appendChild(script);
-    }));
+    window.__wganWatchPlotly = (async () => {
+      const copy = await kept(src);
+      if (copy) {
+        try { await run(copy); } catch (error) {} finally { URL.revokeObjectURL(copy); }
+        if (window.Plotly) return window.Plotly;
+        caches.delete(STORE).catch(() => {});  // a bad copy: dropped, and the address is loaded instead
+      }
+      await run(src);
+      if (!window.Plotly) throw new Error(`${src} is not plotly.js`);
+      return window.Plotly;
+    })().catch((error) => { window.__wganWatchPlotly = null; throw error; });
   }
   return window.__wganWatchPlotly;
 }

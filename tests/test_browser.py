@@ -280,6 +280,29 @@ def test_a_page_without_cache_storage_loads_the_bundle_itself(server, browser):
     assert "did not load" not in page.inner_text("body")
 
 
+def test_a_bad_kept_bundle_is_dropped_and_the_address_loaded_instead(server, browser):
+    """A copy in Cache Storage that does not give Plotly (a broken store, say) is not left to blank the charts:
+    the page loads the bundle's address in the same visit and drops the copy."""
+    url, _ = server
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    fetched = []
+    page.on("response", lambda r: fetched.append(r.status) if "/plotly-basic.min.js?v=" in r.url else None)
+    compare = url + "/compare?cmp=toy-wgan-gp&cmp=digits-wgan"
+    page.goto(compare)
+    page.wait_for_function("document.querySelectorAll('.wgan-watch-chart .main-svg').length >= 2", timeout=30000)
+    kept = page.evaluate("""async () => { const store = await caches.open('wgan-watch-plotly');
+        const keys = await store.keys();
+        for (const k of keys) await store.put(k, new Response('window.notPlotly = 1;'));
+        return keys.length; }""")
+    assert kept == 1 and fetched == [200]
+    page.goto(compare)
+    page.wait_for_function("document.querySelectorAll('.wgan-watch-chart .main-svg').length >= 2", timeout=30000)
+    assert fetched == [200, 200], fetched  # the address, loaded again
+    assert page.evaluate("window.notPlotly") == 1  # (the bad copy did run)
+    assert page.evaluate("caches.has('wgan-watch-plotly')") is False
+    assert "did not load" not in page.inner_text("body") and "could not be drawn" not in page.inner_text("body")
+
+
 def test_no_page_asks_another_machine_for_anything(server, browser):
     """Without internet every page works the same: each request stays on the dashboard's own server (the tab's
     icon, given as a Material icon name, was fetched from fonts.gstatic.com on every page load)."""
