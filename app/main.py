@@ -26,5 +26,7 @@ page = st.navigation([
     st.Page("views/study.py", title="Study", icon=":material/query_stats:"),
     st.Page("views/latent.py", title="Latent lab", icon=":material/tune:"),
 ])
-page.run()
-freeze_imports()  # the full collections walk only what the sessions made (app/collector.py)
+try:
+    page.run()
+finally:  # (also after st.stop or st.rerun)
+    freeze_imports()  # the full collections walk only what the sessions made (app/collector.py)

@@ -110,8 +110,8 @@ def main() -> None:
             results[name] = (cold, [w[0] for w in warm], [w[1] for w in warm])
     print(f"Pages at scale, Debian chromium headless, {platform.machine()}, {os.cpu_count()} cores; seconds from "
           f"navigation to every chart drawn (Compare, Study: the first tab's; the lab: its image); warm: median of "
-          f"{args.repeat} fresh contexts" + (f"; over an emulated {args.link_mbit:g} Mbit/s, 40 ms link" if args.link_mbit
-                                                else ""))
+          f"{args.repeat} fresh contexts"
+          + (f"; over an emulated {args.link_mbit:g} Mbit/s, 40 ms link" if args.link_mbit else ""))
     print("| page | cold: first visit after start (s) | warm server (s) | warm server and browser cache (s) |")
     print("|---|---|---|---|")
     for name, (cold, warm, cached) in results.items():
