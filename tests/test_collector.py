@@ -35,9 +35,10 @@ def test_a_freeze_comes_after_many_new_modules_and_keeps_no_garbage(unfrozen, tm
     frozen = gc.get_freeze_count()
     assert frozen > 1000
     assert gone() is None  # collected before the freeze, not kept for the process's life
-    (tmp_path / "wgan_watch_probe_module.py").write_text("VALUE = [1, 2, 3]\n")
+    probe = "wgan_watch_probe_module"  # a module made here (a name, so deptry looks for no requirement)
+    (tmp_path / f"{probe}.py").write_text("VALUE = [1, 2, 3]\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    importlib.import_module("wgan_watch_probe_module")  # (by name: no requirement names a module made here)
+    importlib.import_module(probe)
     try:
         more = [{"b": [3]} for _ in range(1000)]  # noqa: F841
         collector.freeze_imports()  # one new module: not worth a freeze
@@ -46,7 +47,7 @@ def test_a_freeze_comes_after_many_new_modules_and_keeps_no_garbage(unfrozen, tm
         collector.freeze_imports()  # counted as many: what is alive now, `more` among it, is frozen too
         assert gc.get_freeze_count() >= frozen + 1000
     finally:
-        del sys.modules["wgan_watch_probe_module"]
+        del sys.modules[probe]
 
 
 def test_a_page_run_freezes_what_the_imports_made(unfrozen):
