@@ -81,6 +81,12 @@ def wait_idle(page):
     page.wait_for_timeout(500)
 
 
+def open_compare(page, url):
+    """Compare on the two fixture runs, until its charts are drawn by the basic bundle."""
+    page.goto(url + "/compare?cmp=toy-wgan-gp&cmp=digits-wgan")
+    page.wait_for_function("document.querySelectorAll('.wgan-watch-chart .main-svg').length >= 2", timeout=30000)
+
+
 def trace_names(page) -> list[str]:
     return page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')]
         .flatMap(el => (el.data || []).map(t => t.name))""")
@@ -257,8 +263,7 @@ def test_compare_page_draws(server, browser):
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(ARTIFACTS / "compare-quality.png"), full_page=True)
     # a page opened again in the same browser runs the copy it kept: the bundle is not fetched again
-    page.goto(url + "/compare?cmp=toy-wgan-gp&cmp=digits-wgan")
-    page.wait_for_function("document.querySelectorAll('.wgan-watch-chart .main-svg').length >= 2", timeout=30000)
+    open_compare(page, url)
     assert len([u for u, _ in scripts if "/plotly-basic.min.js" in u]) == 1, scripts
     assert "did not load" not in page.inner_text("body")
 
@@ -273,8 +278,7 @@ def test_a_page_without_cache_storage_loads_the_bundle_itself(server, browser):
     page.on("response", lambda r: bundles.append((r.request.resource_type, r.status))
             if "/plotly-basic.min.js?v=" in r.url else None)
     for _ in range(2):
-        page.goto(url + "/compare?cmp=toy-wgan-gp&cmp=digits-wgan")
-        page.wait_for_function("document.querySelectorAll('.wgan-watch-chart .main-svg').length >= 2", timeout=30000)
+        open_compare(page, url)
     assert page.evaluate("window.caches") is None
     assert bundles == [("script", 200), ("script", 200)], bundles
     assert "did not load" not in page.inner_text("body")
@@ -287,16 +291,13 @@ def test_a_bad_kept_bundle_is_dropped_and_the_address_loaded_instead(server, bro
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     fetched = []
     page.on("response", lambda r: fetched.append(r.status) if "/plotly-basic.min.js?v=" in r.url else None)
-    compare = url + "/compare?cmp=toy-wgan-gp&cmp=digits-wgan"
-    page.goto(compare)
-    page.wait_for_function("document.querySelectorAll('.wgan-watch-chart .main-svg').length >= 2", timeout=30000)
+    open_compare(page, url)
     kept = page.evaluate("""async () => { const store = await caches.open('wgan-watch-plotly');
         const keys = await store.keys();
         for (const k of keys) await store.put(k, new Response('window.notPlotly = 1;'));
         return keys.length; }""")
     assert kept == 1 and fetched == [200]
-    page.goto(compare)
-    page.wait_for_function("document.querySelectorAll('.wgan-watch-chart .main-svg').length >= 2", timeout=30000)
+    open_compare(page, url)
     assert fetched == [200, 200], fetched  # the address, loaded again
     assert page.evaluate("window.notPlotly") == 1  # (the bad copy did run)
     assert page.evaluate("caches.has('wgan-watch-plotly')") is False
