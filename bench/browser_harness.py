@@ -136,22 +136,34 @@ class Browser:
         self._pw.stop()
 
     @contextlib.contextmanager
-    def page(self, url: str, viewport=(1400, 1800), keep_frames_over: int | None = None):
+    def page(self, url: str, viewport=(1400, 1800), keep_frames_over: int | None = None, capture: bool = True):
         """A fresh context (cold cache) on `url`, counting HTTP and websocket bytes; with `keep_frames_over`, it
         also keeps every binary websocket frame larger than that many bytes, and every one the page sends, with
         CDP's time for it (monotonic, time.monotonic()'s clock on Linux). Blink reports a page's websocket frames
         from its renderer, as the renderer takes them off (or puts them on) the connection: a frame received is
-        timed before the page's scripts handle it, but after any wait for a busy renderer."""
+        timed before the page's scripts handle it, but after any wait for a busy renderer. `capture=False`: none of
+        this (no DevTools network events, which copy every frame to this process; the counters stay empty)."""
         ctx = self.browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
         ctx.add_init_script(RECORD_CHARTS)
         page = ctx.new_page()
         counters = {"http": 0, "ws": 0, "frames": [], "sent": [], "sockets": []}
+        if capture or self.link_mbit:
+            self._watch_network(ctx, page, counters, keep_frames_over if capture else None, capture)
+        page.goto(url, wait_until="commit")
+        try:
+            yield LivePage(page, counters)
+        finally:
+            ctx.close()
+
+    def _watch_network(self, ctx, page, counters: dict, keep_frames_over: int | None, count: bool) -> None:
         cdp = ctx.new_cdp_session(page)
         cdp.send("Network.enable")
         if self.link_mbit:
             rate = self.link_mbit * 1e6 / 8  # bytes per second
             cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 40,
                                                           "downloadThroughput": rate, "uploadThroughput": rate})
+        if not count:
+            return
         cdp.on("Network.loadingFinished", lambda e: counters.__setitem__("http", counters["http"] + e["encodedDataLength"]))
 
         def frame_received(e: dict) -> None:
@@ -167,11 +179,6 @@ class Browser:
                 (e["timestamp"], e["response"]["payloadData"])) if e["response"]["opcode"] == 2 else None)
             # when each websocket was opened: a second one is a new session (the page reloaded)
             cdp.on("Network.webSocketWillSendHandshakeRequest", lambda e: counters["sockets"].append(e["timestamp"]))
-        page.goto(url, wait_until="commit")
-        try:
-            yield LivePage(page, counters)
-        finally:
-            ctx.close()
 
     def load(self, url: str, marker: str) -> dict:
         """One cold load: seconds to the chart named like `marker`, to every chart, and the bytes received."""
@@ -267,6 +274,28 @@ def chromium_pids() -> list[int]:
             if proc.name.isdigit() and b"chromium" in (proc / "cmdline").read_bytes().split(b"\0")[0]:
                 pids.append(int(proc.name))
         except (OSError, IndexError):  # gone, or a kernel thread's empty command line
+            continue
+    return pids
+
+
+def machine_cpu() -> dict[str, float]:
+    """Core-seconds so far of the whole machine, from /proc/stat: "idle" (with I/O wait) and "steal" (time the
+    hypervisor gave this VM's virtual cores to another guest: a busy host shows here, not in any process)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    tick = os.sysconf("SC_CLK_TCK")
+    return {"idle": (fields[3] + fields[4]) / tick, "steal": (fields[7] if len(fields) > 7 else 0) / tick}
+
+
+def driver_pids() -> list[int]:
+    """This process and Playwright's driver (a Node process it started): the benchmark's own CPU, beside the
+    browser's and the server's."""
+    pids = [os.getpid()]
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1]) == os.getpid() \
+                    and b"node" in (proc / "cmdline").read_bytes().split(b"\0")[0]:
+                pids.append(int(proc.name))
+        except (OSError, IndexError, ValueError):
             continue
     return pids
 

@@ -15,7 +15,10 @@ any wait for a busy renderer); and how far apart a page's refresh requests are (
 the page, so a page short of CPU asks late); and how many refresh requests got no chart before the next, and
 how many of those came with a request for another part of the page (unanswered()). --nice-browsers N sets every
 Chromium thread to niceness N, so the server's work is not kept waiting by the pages' drawing, as with viewers on
-machines of their own.
+machines of their own. Beside them: the benchmark's own CPU (this process and Playwright's driver), and the
+machine's idle CPU and the CPU its host took for other guests (/proc/stat), in cores. --no-capture opens the pages
+without the DevTools capture of their websocket frames (it costs the benchmark about 0.04 cores at 16 viewers):
+the delay on screen only.
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.browser import W  # noqa: E402
-from bench.browser_harness import Browser, Server, chromium_pids, cpu_seconds, renice_chromium  # noqa: E402
+from bench.browser_harness import (Browser, Server, chromium_pids, cpu_seconds, driver_pids,  # noqa: E402
+                                   machine_cpu, renice_chromium)
 from tests.fixtures import metrics_frame, write_fixture_run  # noqa: E402
 from wgan_watch.app.basic_chart import sent_figure  # noqa: E402
 from wgan_watch.app.settings import LIVE_REFRESH_S  # noqa: E402
@@ -94,10 +98,11 @@ def seen_parts(page) -> list:
     return []
 
 
-def browser_cpu_seconds() -> float:
-    """CPU seconds so far of every Chromium process on the machine (the pages' renderers and their browser)."""
+def browser_cpu_seconds(pids: list[int] | None = None) -> float:
+    """CPU seconds so far of every Chromium process on the machine (the pages' renderers and their browser), or of
+    `pids`."""
     total = 0.0
-    for pid in chromium_pids():
+    for pid in chromium_pids() if pids is None else pids:
         with contextlib.suppress(OSError):  # gone meanwhile
             total += cpu_seconds(pid)
     return total
@@ -223,9 +228,10 @@ def median_max(values: list) -> tuple[float, float]:
 
 
 def watch(browser: Browser, url: str, run: Path, server_pid: int, viewers: int, seconds: float,
-          nice_browsers: int = 0) -> dict:
+          nice_browsers: int = 0, capture: bool = True) -> dict:
     with contextlib.ExitStack() as stack:
-        pages = [stack.enter_context(browser.page(url, viewport=(1400, 1000), keep_frames_over=10_000))
+        pages = [stack.enter_context(browser.page(url, viewport=(1400, 1000), keep_frames_over=10_000,
+                                                  capture=capture))
                  for _ in range(viewers)]
         for i, p in enumerate(pages):
             p.page.on("crash", lambda _, i=i: print(f"page {i}: its renderer crashed", file=sys.stderr))
@@ -246,10 +252,13 @@ def watch(browser: Browser, url: str, run: Path, server_pid: int, viewers: int, 
         feeder = threading.Thread(target=feed, args=(run, stop, written), daemon=True)
         feeder.start()
         pages[0].page.wait_for_timeout(2 * LIVE_REFRESH_S * 1000)  # settle: every page refreshing
+        bench = driver_pids()
         cpu0, b0, t0, n0 = cpu_seconds(server_pid), browser_cpu_seconds(), time.time(), len(written)
+        d0, m0 = browser_cpu_seconds(bench), machine_cpu()
         window_start = time.monotonic()
         pages[0].page.wait_for_timeout(seconds * 1000)
         cpu1, b1, t1, n1 = cpu_seconds(server_pid), browser_cpu_seconds(), time.time(), len(written)
+        d1, m1 = browser_cpu_seconds(bench), machine_cpu()
         window_end = time.monotonic()
         timed = written[n0:n1]
         # the last timed part reaches every screen (or 30 s pass): a part still on its way is late, not missed,
@@ -285,7 +294,8 @@ def watch(browser: Browser, url: str, run: Path, server_pid: int, viewers: int, 
                           file=sys.stderr)
     missed = viewers * len(timed) - len(all_delays)
     return {"viewers": viewers, "cpu_ms_per_s": (cpu1 - cpu0) / (t1 - t0) * 1000, "hidden": hidden,
-            "browser_cores": (b1 - b0) / (t1 - t0),
+            "browser_cores": (b1 - b0) / (t1 - t0), "bench_cores": (d1 - d0) / (t1 - t0),
+            "idle_cores": (m1["idle"] - m0["idle"]) / (t1 - t0), "steal_cores": (m1["steal"] - m0["steal"]) / (t1 - t0),
             "delay": median_max(all_delays), "missed": missed, "parts": len(timed),
             "received": median_max(at_renderer), "turnaround": median_max(turnaround), "gaps": median_max(gaps),
             "answers": answers.tolist()}
@@ -298,6 +308,9 @@ def main() -> None:
     ap.add_argument("--nice-browsers", type=int, default=0, metavar="N",
                     help="run Chromium at niceness N: the server then waits less on the pages' drawing, as with "
                          "viewers on machines of their own (the pages still share what is left of the cores)")
+    ap.add_argument("--no-capture", action="store_true",
+                    help="no DevTools network capture (it copies every websocket frame of every page to this "
+                         "process, on the same cores): only the delay on screen, without where it went")
     args = ap.parse_args()
     runs = Path(tempfile.mkdtemp(prefix="bench-viewers-")) / "runs"
     runs.mkdir()
@@ -312,25 +325,35 @@ def main() -> None:
                 time.sleep(5)
                 idle = (cpu_seconds(server.pid) - cpu_idle0) / (time.time() - t_idle0) * 1000
                 r = watch(browser, f"{server.url}/monitor?run={live.name}", live, server.pid, v, args.seconds,
-                          args.nice_browsers)
+                          args.nice_browsers, capture=not args.no_capture)
                 results.append({**r, "idle": idle})
             rf.write_status(live, state="finished")
     print(f"Viewers of a live run (a 100-row part every second; pages refresh every {LIVE_REFRESH_S:g} s): "
           f"Debian chromium headless, {platform.machine()}, {os.cpu_count()} cores, browser and server on them; "
-          f"{args.seconds:g} s per count" + (f"; Chromium at nice {args.nice_browsers}" if args.nice_browsers else ""))
-    print("| viewers | server CPU (ms per s) | per viewer (ms per s) | browser CPU (cores) | new point on screen: "
+          f"{args.seconds:g} s per count" + (f"; Chromium at nice {args.nice_browsers}" if args.nice_browsers else "")
+          + ("; no DevTools capture (its columns: –)" if args.no_capture else ""))
+    print_table(results, captured=not args.no_capture)
+
+
+def print_table(results: list[dict], captured: bool) -> None:
+    def pair(v: tuple) -> str:
+        return f"{v[0]:.2f} / {v[1]:.2f}" if captured else "–"
+
+    print("| viewers | server CPU (ms per s) | per viewer (ms per s) | browser CPU (cores) | bench CPU (cores) | "
+          "machine idle / stolen by the host (cores) | new point on screen: "
           "median / max (s) | chart at the renderer: median / max (s) | refresh request to chart at the renderer: "
           "median / max (s) | between a page's refresh requests: median / max (s) | "
           "refreshes unanswered | refreshes near another part's: all / unanswered | parts missed | hidden pages |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         per = (r["cpu_ms_per_s"] - r["idle"]) / r["viewers"]
         print(f"| {r['viewers']} | {r['cpu_ms_per_s']:.0f} (idle {r['idle']:.0f}) | {per:.1f} | "
-              f"{r['browser_cores']:.2f} | "
-              f"{r['delay'][0]:.2f} / {r['delay'][1]:.2f} | {r['received'][0]:.2f} / {r['received'][1]:.2f} | "
-              f"{r['turnaround'][0]:.2f} / {r['turnaround'][1]:.2f} | {r['gaps'][0]:.2f} / {r['gaps'][1]:.2f} | "
-              f"{r['answers'][1]} of {r['answers'][0]} | {r['answers'][2]} / {r['answers'][3]} | "
-              f"{r['missed']} of {r['viewers'] * r['parts']} | {r['hidden']} |")
+              f"{r['browser_cores']:.2f} | {r['bench_cores']:.2f} | {r['idle_cores']:.2f} / {r['steal_cores']:.2f} | "
+              f"{r['delay'][0]:.2f} / {r['delay'][1]:.2f} | {pair(r['received'])} | "
+              f"{pair(r['turnaround'])} | {pair(r['gaps'])} | "
+              + (f"{r['answers'][1]} of {r['answers'][0]} | {r['answers'][2]} / {r['answers'][3]} | " if captured
+                 else "– | – | ")
+              + f"{r['missed']} of {r['viewers'] * r['parts']} | {r['hidden']} |")
 
 
 if __name__ == "__main__":

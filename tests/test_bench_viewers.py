@@ -1,6 +1,7 @@
 """bench.viewers' reading of a page's websocket frames: which chart carried which step, and when it was asked for."""
 import base64
 import json
+import os
 import time
 
 import numpy as np
@@ -8,7 +9,9 @@ import plotly.graph_objects as go
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from bench.viewers import W, delays, estimate_received, most_frequent, refresh_gaps, rerun_requests, unanswered
+from bench.browser_harness import driver_pids, machine_cpu
+from bench.viewers import (W, delays, estimate_received, most_frequent, print_table, refresh_gaps, rerun_requests,
+                           unanswered)
 from wgan_watch.app.basic_chart import CHART_COMPONENT
 
 
@@ -71,3 +74,33 @@ def test_a_refresh_with_no_chart_before_the_next_is_unanswered_and_counted_apart
     assert unanswered(asked, charts, [1.0], start=-1, end=11) == (5, 1, 0, 0)
     assert unanswered(asked, charts, others, start=5, end=11) == (2, 0, 0, 0)  # only requests in the window
     assert unanswered([], charts, others, start=0, end=1) == (0, 0, 0, 0)
+
+
+def result(**over) -> dict:
+    r = {"viewers": 16, "cpu_ms_per_s": 200.0, "idle": 8.0, "browser_cores": 1.3, "bench_cores": 0.06,
+         "idle_cores": 0.4, "steal_cores": 0.0, "delay": (1.2, 2.6), "received": (float("nan"),) * 2,
+         "turnaround": (float("nan"),) * 2, "gaps": (float("nan"),) * 2, "answers": [0, 0, 0, 0], "missed": 0,
+         "parts": 59, "hidden": 0}
+    return {**r, **over}
+
+
+def test_the_table_without_the_capture_prints_dashes_for_what_only_the_frames_could_tell(capsys):
+    print_table([result()], captured=False)
+    header, rule, row = capsys.readouterr().out.strip().split("\n")
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert len(cells) == len(header.strip("|").split("|")) == rule.count("---")
+    assert cells[:7] == ["16", "200 (idle 8)", "12.0", "1.30", "0.06", "0.40 / 0.00", "1.20 / 2.60"]
+    assert cells[7:12] == ["–"] * 5 and "nan" not in row
+    print_table([result(received=(1.0, 2.0), turnaround=(0.1, 0.5), gaps=(2.0, 2.5), answers=[29, 1, 3, 1])],
+                captured=True)
+    cells = [c.strip() for c in capsys.readouterr().out.strip().split("\n")[2].strip("|").split("|")]
+    assert cells[7:12] == ["1.00 / 2.00", "0.10 / 0.50", "2.00 / 2.50", "1 of 29", "3 / 1"]
+
+
+def test_the_machine_counters_are_in_core_seconds_and_name_this_process_first():
+    assert driver_pids()[0] == os.getpid()  # (Playwright's driver only when a browser is open)
+    before = machine_cpu()
+    time.sleep(0.5)
+    after = machine_cpu()
+    assert 0 <= after["idle"] - before["idle"] <= 0.5 * os.cpu_count() + 0.05
+    assert after["steal"] >= before["steal"] >= 0
