@@ -1,4 +1,5 @@
-"""bench.viewers' reading of a page's websocket frames: which chart carried which step, and when it was asked for."""
+"""bench.viewers' reading of a page's websocket frames (bench/viewer_frames.py): which chart carried which step, and
+when it was asked for; and its table."""
 import base64
 import json
 import os
@@ -10,8 +11,9 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from bench.browser_harness import driver_pids, machine_cpu
-from bench.viewers import (W, delays, estimate_received, most_frequent, print_table, refresh_gaps, rerun_requests,
-                           unanswered)
+from bench.viewer_frames import (W, delays, estimate_received, most_frequent, refresh_gaps, rerun_requests,
+                                 unanswered)
+from bench.viewers import print_table
 from wgan_watch.app.basic_chart import CHART_COMPONENT
 
 
