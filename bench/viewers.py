@@ -13,9 +13,9 @@ Where the delay goes, from each page's websocket frames (decoded here after the 
 chart reached the page's renderer; how long after the page's refresh request it came (the server's work, plus
 any wait for a busy renderer); and how far apart a page's refresh requests are (its fragment's timer runs in
 the page, so a page short of CPU asks late); and how many refresh requests got no chart before the next, and
-how many of those came with a request for another part of the page (bench/viewer_frames.py). --nice-browsers N sets every
-Chromium thread to niceness N, so the server's work is not kept waiting by the pages' drawing, as with viewers on
-machines of their own. Beside them: the benchmark's own CPU (this process and Playwright's driver), and the
+how many of those came with a request for another part of the page (bench/viewer_frames.py). --nice-browsers N
+sets every Chromium thread to niceness N, so the server's work is not kept waiting by the pages' drawing, as with
+viewers on machines of their own. Beside them: the benchmark's own CPU (this process and Playwright's driver), and the
 machine's idle CPU and the CPU its host took for other guests (/proc/stat), in cores. --no-capture opens the pages
 without the DevTools capture of their websocket frames (it costs the benchmark about 0.04 cores at 16 viewers):
 the delay on screen only.
