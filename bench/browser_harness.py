@@ -142,13 +142,14 @@ class Browser:
         CDP's time for it (monotonic, time.monotonic()'s clock on Linux). Blink reports a page's websocket frames
         from its renderer, as the renderer takes them off (or puts them on) the connection: a frame received is
         timed before the page's scripts handle it, but after any wait for a busy renderer. `capture=False`: none of
-        this (no DevTools network events, which copy every frame to this process; the counters stay empty)."""
+        this (no DevTools network events, which copy every frame to this process; the counters stay empty); with
+        the browser's `link_mbit`, the events still come, uncounted (the emulation needs them on)."""
         ctx = self.browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
         ctx.add_init_script(RECORD_CHARTS)
         page = ctx.new_page()
         counters = {"http": 0, "ws": 0, "frames": [], "sent": [], "sockets": []}
         if capture or self.link_mbit:
-            self._watch_network(ctx, page, counters, keep_frames_over if capture else None, capture)
+            self._watch_network(ctx, page, counters, keep_frames_over, capture)
         page.goto(url, wait_until="commit")
         try:
             yield LivePage(page, counters)
@@ -164,7 +165,8 @@ class Browser:
                                                           "downloadThroughput": rate, "uploadThroughput": rate})
         if not count:
             return
-        cdp.on("Network.loadingFinished", lambda e: counters.__setitem__("http", counters["http"] + e["encodedDataLength"]))
+        cdp.on("Network.loadingFinished",
+               lambda e: counters.__setitem__("http", counters["http"] + e["encodedDataLength"]))
 
         def frame_received(e: dict) -> None:
             binary, payload = e["response"]["opcode"] == 2, e["response"]["payloadData"]
@@ -278,21 +280,28 @@ def chromium_pids() -> list[int]:
     return pids
 
 
-def machine_cpu() -> dict[str, float]:
-    """Core-seconds so far of the whole machine, from /proc/stat: "idle" (with I/O wait) and "steal" (time the
-    hypervisor gave this VM's virtual cores to another guest: a busy host shows here, not in any process)."""
-    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+def machine_cpu(stat: str | None = None) -> dict[str, float]:
+    """Core-seconds so far of the whole machine, from /proc/stat (or its text `stat`): "idle" (with I/O wait) and
+    "steal" (time the hypervisor gave this VM's virtual cores to another guest: a busy host shows here, not in any
+    process; 0 where the kernel does not report it)."""
+    stat = Path("/proc/stat").read_text() if stat is None else stat
+    fields = [int(x) for x in stat.split("\n", 1)[0].split()[1:]]
     tick = os.sysconf("SC_CLK_TCK")
     return {"idle": (fields[3] + fields[4]) / tick, "steal": (fields[7] if len(fields) > 7 else 0) / tick}
 
 
+def parent_pid(stat: str) -> int:
+    """The parent's pid in a /proc/PID/stat line (after the command's name, which may hold spaces and parentheses)."""
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
 def driver_pids() -> list[int]:
-    """This process and Playwright's driver (a Node process it started): the benchmark's own CPU, beside the
-    browser's and the server's."""
+    """This process and Playwright's driver (a Node process it started), or this process alone if no driver is
+    found: the benchmark's own CPU, beside the browser's and the server's."""
     pids = [os.getpid()]
     for proc in Path("/proc").iterdir():
         try:
-            if proc.name.isdigit() and int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1]) == os.getpid() \
+            if proc.name.isdigit() and parent_pid((proc / "stat").read_text()) == os.getpid() \
                     and b"node" in (proc / "cmdline").read_bytes().split(b"\0")[0]:
                 pids.append(int(proc.name))
         except (OSError, IndexError, ValueError):

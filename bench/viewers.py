@@ -9,16 +9,16 @@ viewer, and for every part written, the delay from the part on disk to its last 
 of each page (each page records when it first showed a step, by its own clock: the machine's). The browser
 shares the machine's cores with the server, as it would on a laptop that both trains and watches.
 
-Where the delay goes, from each page's websocket frames (decoded here after the window): when the new point's
-chart reached the page's renderer; how long after the page's refresh request it came (the server's work, plus
-any wait for a busy renderer); and how far apart a page's refresh requests are (its fragment's timer runs in
-the page, so a page short of CPU asks late); and how many refresh requests got no chart before the next, and
-how many of those came with a request for another part of the page (bench/viewer_frames.py). --nice-browsers N
+Where the delay goes, from each page's websocket frames (decoded by bench/viewer_frames.py after the window): when
+the new point's chart reached the page's renderer; how long after the page's refresh request it came (the server's
+work, plus any wait for a busy renderer); and how far apart a page's refresh requests are (its fragment's timer
+runs in the page, so a page short of CPU asks late); and how many refresh requests got no chart before the next,
+and how many of those came with a request for another part of the page (bench/viewer_frames.py). --nice-browsers N
 sets every Chromium thread to niceness N, so the server's work is not kept waiting by the pages' drawing, as with
-viewers on machines of their own. Beside them: the benchmark's own CPU (this process and Playwright's driver), and the
-machine's idle CPU and the CPU its host took for other guests (/proc/stat), in cores. --no-capture opens the pages
-without the DevTools capture of their websocket frames (it costs the benchmark about 0.04 cores at 16 viewers):
-the delay on screen only.
+viewers on machines of their own. Beside them: the benchmark's own CPU (this process, with the thread that writes
+the parts, and Playwright's driver), and the machine's idle CPU and the CPU its host took for other guests
+(/proc/stat), in cores. --no-capture opens the pages without the DevTools capture of their websocket frames (it
+costs the benchmark about 0.04 cores at 16 viewers): the delay on screen only.
 """
 
 from __future__ import annotations
@@ -94,9 +94,9 @@ def seen_parts(page) -> list:
     return []
 
 
-def browser_cpu_seconds(pids: list[int] | None = None) -> float:
-    """CPU seconds so far of every Chromium process on the machine (the pages' renderers and their browser), or of
-    `pids`."""
+def processes_cpu_seconds(pids: list[int] | None = None) -> float:
+    """CPU seconds so far of `pids`, or of every Chromium process on the machine (the pages' renderers and their
+    browser)."""
     total = 0.0
     for pid in chromium_pids() if pids is None else pids:
         with contextlib.suppress(OSError):  # gone meanwhile
@@ -134,12 +134,15 @@ def watch(browser: Browser, url: str, run: Path, server_pid: int, viewers: int, 
         feeder.start()
         pages[0].page.wait_for_timeout(2 * LIVE_REFRESH_S * 1000)  # settle: every page refreshing
         bench = driver_pids()
-        cpu0, b0, t0, n0 = cpu_seconds(server_pid), browser_cpu_seconds(), time.time(), len(written)
-        d0, m0 = browser_cpu_seconds(bench), machine_cpu()
+        if len(bench) == 1:
+            print("Playwright's driver not found among this process's children: bench CPU is this process's only",
+                  file=sys.stderr)
+        cpu0, b0, t0, n0 = cpu_seconds(server_pid), processes_cpu_seconds(), time.time(), len(written)
+        d0, m0 = processes_cpu_seconds(bench), machine_cpu()
         window_start = time.monotonic()
         pages[0].page.wait_for_timeout(seconds * 1000)
-        cpu1, b1, t1, n1 = cpu_seconds(server_pid), browser_cpu_seconds(), time.time(), len(written)
-        d1, m1 = browser_cpu_seconds(bench), machine_cpu()
+        cpu1, b1, t1, n1 = cpu_seconds(server_pid), processes_cpu_seconds(), time.time(), len(written)
+        d1, m1 = processes_cpu_seconds(bench), machine_cpu()
         window_end = time.monotonic()
         timed = written[n0:n1]
         # the last timed part reaches every screen (or 30 s pass): a part still on its way is late, not missed,

@@ -4,13 +4,14 @@ import base64
 import json
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from bench.browser_harness import driver_pids, machine_cpu
+from bench.browser_harness import driver_pids, machine_cpu, parent_pid
 from bench.viewer_frames import (W, delays, estimate_received, most_frequent, refresh_gaps, rerun_requests,
                                  unanswered)
 from bench.viewers import print_table
@@ -93,16 +94,27 @@ def test_the_table_without_the_capture_prints_dashes_for_what_only_the_frames_co
     assert len(cells) == len(header.strip("|").split("|")) == rule.count("---")
     assert cells[:7] == ["16", "200 (idle 8)", "12.0", "1.30", "0.06", "0.40 / 0.00", "1.20 / 2.60"]
     assert cells[7:12] == ["–"] * 5 and "nan" not in row
+    assert cells[12:] == ["0 of 944", "0"]  # parts missed of 16 × 59, pages hidden
     print_table([result(received=(1.0, 2.0), turnaround=(0.1, 0.5), gaps=(2.0, 2.5), answers=[29, 1, 3, 1])],
                 captured=True)
     cells = [c.strip() for c in capsys.readouterr().out.strip().split("\n")[2].strip("|").split("|")]
     assert cells[7:12] == ["1.00 / 2.00", "0.10 / 0.50", "2.00 / 2.50", "1 of 29", "3 / 1"]
 
 
-def test_the_machine_counters_are_in_core_seconds_and_name_this_process_first():
-    assert driver_pids()[0] == os.getpid()  # (Playwright's driver only when a browser is open)
-    before = machine_cpu()
-    time.sleep(0.5)
-    after = machine_cpu()
-    assert 0 <= after["idle"] - before["idle"] <= 0.5 * os.cpu_count() + 0.05
+def test_the_machine_counters_read_idle_with_io_wait_and_steal_in_core_seconds():
+    tick = os.sysconf("SC_CLK_TCK")
+    got = machine_cpu(f"cpu  100 3 50 {10 * tick} {2 * tick} 0 9 {tick // 2} 0 0\ncpu0 1 2 3 4 5 6 7 8 9 10\n")
+    assert got == {"idle": 12.0, "steal": 0.5}
+    assert machine_cpu(f"cpu  100 3 50 {4 * tick} 0 0 9\n") == {"idle": 4.0, "steal": 0.0}  # no steal reported
+    t0, before = time.monotonic(), machine_cpu()
+    time.sleep(0.3)
+    after, elapsed = machine_cpu(), time.monotonic() - t0
+    n = os.cpu_count()
+    assert after["idle"] - before["idle"] <= elapsed * n + 2 * n / tick  # cores that sat idle, at most all of them
     assert after["steal"] >= before["steal"] >= 0
+
+
+def test_a_parent_pid_is_read_after_a_command_name_with_spaces_and_parentheses():
+    assert parent_pid("5 (a) b) S 42 5 5 0 -1 4194560") == 42
+    assert parent_pid(Path(f"/proc/{os.getpid()}/stat").read_text()) == os.getppid()
+    assert driver_pids()[0] == os.getpid()
