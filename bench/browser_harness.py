@@ -268,16 +268,22 @@ def write_tensorboard(logdir: Path, steps: int = 1_000_000) -> Path | None:
 
 
 
-def chromium_pids() -> list[int]:
-    """Every Chromium process on the machine (the pages' renderers and their browser)."""
+def processes(program: bytes, parent: int | None = None) -> list[int]:
+    """The pids of every process whose command names `program` (in its first word), started by `parent` if given."""
     pids = []
     for proc in Path("/proc").iterdir():
         try:
-            if proc.name.isdigit() and b"chromium" in (proc / "cmdline").read_bytes().split(b"\0")[0]:
+            if proc.name.isdigit() and program in (proc / "cmdline").read_bytes().split(b"\0")[0] \
+                    and (parent is None or parent_pid((proc / "stat").read_text()) == parent):
                 pids.append(int(proc.name))
-        except (OSError, IndexError):  # gone, or a kernel thread's empty command line
+        except (OSError, IndexError, ValueError):  # gone, or a kernel thread's empty command line
             continue
     return pids
+
+
+def chromium_pids() -> list[int]:
+    """Every Chromium process on the machine (the pages' renderers and their browser)."""
+    return processes(b"chromium")
 
 
 def machine_cpu(stat: str | None = None) -> dict[str, float]:
@@ -298,15 +304,7 @@ def parent_pid(stat: str) -> int:
 def driver_pids() -> list[int]:
     """This process and Playwright's driver (a Node process it started), or this process alone if no driver is
     found: the benchmark's own CPU, beside the browser's and the server's."""
-    pids = [os.getpid()]
-    for proc in Path("/proc").iterdir():
-        try:
-            if proc.name.isdigit() and parent_pid((proc / "stat").read_text()) == os.getpid() \
-                    and b"node" in (proc / "cmdline").read_bytes().split(b"\0")[0]:
-                pids.append(int(proc.name))
-        except (OSError, IndexError, ValueError):
-            continue
-    return pids
+    return [os.getpid(), *processes(b"node", parent=os.getpid())]
 
 
 def renice_chromium(nice: int) -> None:

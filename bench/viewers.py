@@ -104,6 +104,14 @@ def processes_cpu_seconds(pids: list[int] | None = None) -> float:
     return total
 
 
+def cpu_counters(server_pid: int, bench: list[int]) -> dict[str, float]:
+    """Every CPU counter a window reports (seconds so far: the server's, the browsers', the benchmark's, the
+    machine's idle and stolen core-seconds) and the time."""
+    machine = machine_cpu()
+    return {"t": time.time(), "server": cpu_seconds(server_pid), "browser": processes_cpu_seconds(),
+            "bench": processes_cpu_seconds(bench), "idle": machine["idle"], "steal": machine["steal"]}
+
+
 def median_max(values: list) -> tuple[float, float]:
     return (statistics.median(values), max(values)) if values else (float("nan"), float("nan"))
 
@@ -137,13 +145,10 @@ def watch(browser: Browser, url: str, run: Path, server_pid: int, viewers: int, 
         if len(bench) == 1:
             print("Playwright's driver not found among this process's children: bench CPU is this process's only",
                   file=sys.stderr)
-        cpu0, b0, t0, n0 = cpu_seconds(server_pid), processes_cpu_seconds(), time.time(), len(written)
-        d0, m0 = processes_cpu_seconds(bench), machine_cpu()
-        window_start = time.monotonic()
+        before, n0, window_start = cpu_counters(server_pid, bench), len(written), time.monotonic()
         pages[0].page.wait_for_timeout(seconds * 1000)
-        cpu1, b1, t1, n1 = cpu_seconds(server_pid), processes_cpu_seconds(), time.time(), len(written)
-        d1, m1 = processes_cpu_seconds(bench), machine_cpu()
-        window_end = time.monotonic()
+        after, n1, window_end = cpu_counters(server_pid, bench), len(written), time.monotonic()
+        per_s = {k: (after[k] - before[k]) / (after["t"] - before["t"]) for k in before if k != "t"}
         timed = written[n0:n1]
         # the last timed part reaches every screen (or 30 s pass): a part still on its way is late, not missed,
         # and left out it would take the slowest delays out of the median and the max
@@ -177,9 +182,9 @@ def watch(browser: Browser, url: str, run: Path, server_pid: int, viewers: int, 
                     print(f"page {i} showed {len(shown)} of {len(timed)} parts; at {where} it reads: {text}",
                           file=sys.stderr)
     missed = viewers * len(timed) - len(all_delays)
-    return {"viewers": viewers, "cpu_ms_per_s": (cpu1 - cpu0) / (t1 - t0) * 1000, "hidden": hidden,
-            "browser_cores": (b1 - b0) / (t1 - t0), "bench_cores": (d1 - d0) / (t1 - t0),
-            "idle_cores": (m1["idle"] - m0["idle"]) / (t1 - t0), "steal_cores": (m1["steal"] - m0["steal"]) / (t1 - t0),
+    return {"viewers": viewers, "cpu_ms_per_s": per_s["server"] * 1000, "hidden": hidden,
+            "browser_cores": per_s["browser"], "bench_cores": per_s["bench"],
+            "idle_cores": per_s["idle"], "steal_cores": per_s["steal"],
             "delay": median_max(all_delays), "missed": missed, "parts": len(timed),
             "received": median_max(at_renderer), "turnaround": median_max(turnaround), "gaps": median_max(gaps),
             "answers": answers.tolist()}
