@@ -98,6 +98,12 @@ def test_too_early():
     assert advise(run(FALLING), evals([0.3, 0.2])).verdict == "too early"  # two evaluations
 
 
+def test_too_early_counts_the_evaluations_there_are_one_included():
+    for values, said in (([0.3], "1 evaluation of"), ([0.3, 0.2], "2 evaluations of")):
+        a = advise(run(FALLING), evals(values))
+        assert a.verdict == "too early" and said in a.headline, a
+
+
 # --- the quality measure decides ------------------------------------------------------------------
 
 def test_quality_reaching_the_noise_floor_is_converged_in_plain_words():

@@ -76,7 +76,7 @@ def advise(metrics: pd.DataFrame, evals: Optional[pd.DataFrame] = None, snapshot
     if trend is None and quality_column(evals) is None:
         return _pause_caveat(_advise_on_estimate(metrics, change, numbers, warnings), algo)
     if trend is None or trend.n < MIN_EVALS:
-        k = 0 if trend is None else trend.n
+        k = int(evals[quality_column(evals)].notna().sum()) if trend is None else trend.n  # (a trend needs 2)
         return Advice("too early", f"Too early to tell: {k} evaluation{'s' * (k != 1)} of the quality measure so "
                       f"far; the advisor needs {MIN_EVALS}.", None, numbers, warnings)
     if change and not change.past_transient and trend.n < MIN_EVALS + 2:
